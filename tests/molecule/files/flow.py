@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Test flows for the lab: an echo server, and a probe that says whether a flow passes.
+
+  flow.py serve tcp|udp PORT [--seconds N]   echo what arrives, for N seconds (default 600)
+  flow.py probe tcp|udp HOST PORT [--timeout S]
+      exit 0 and print "pass" when the echo comes back, exit 1 and print "blocked" when not
+"""
+import argparse
+import socket
+import sys
+import time
+
+PAYLOAD = b"dlegate-flow-check"
+
+
+def serve(proto, port, seconds):
+    deadline = time.monotonic() + seconds
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("0.0.0.0", port))
+        sock.settimeout(1.0)
+        if proto == "tcp":
+            sock.listen(16)
+        while time.monotonic() < deadline:
+            try:
+                echo_once(sock, proto)
+            except (socket.timeout, OSError):
+                continue
+
+
+def echo_once(sock, proto):
+    if proto == "udp":
+        data, peer = sock.recvfrom(2048)
+        sock.sendto(data, peer)
+        return
+    conn, _ = sock.accept()
+    with conn:
+        conn.settimeout(2.0)
+        conn.sendall(conn.recv(2048))
+
+
+def probe(proto, host, port, timeout):
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    address = socket.getaddrinfo(host, port, socket.AF_INET, kind)[0][4]
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+            sock.send(PAYLOAD)
+            return sock.recv(2048) == PAYLOAD
+        except OSError:
+            return False
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    srv = sub.add_parser("serve")
+    srv.add_argument("proto", choices=["tcp", "udp"])
+    srv.add_argument("port", type=int)
+    srv.add_argument("--seconds", type=float, default=600)
+    prb = sub.add_parser("probe")
+    prb.add_argument("proto", choices=["tcp", "udp"])
+    prb.add_argument("host")
+    prb.add_argument("port", type=int)
+    prb.add_argument("--timeout", type=float, default=2.0)
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.proto, args.port, args.seconds)
+        return 0
+    passed = probe(args.proto, args.host, args.port, args.timeout)
+    print("pass" if passed else "blocked")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
