@@ -32,8 +32,12 @@ ensure_venv() {
   log "creating the Python virtualenv (.cache/venv)"
   rm -rf "$RTC_VENV"
   python3 -m venv "$RTC_VENV"
-  "$RTC_VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
-  "$RTC_VENV/bin/pip" install -q --disable-pip-version-check -r "$RTC_ROOT/requirements.txt"
+  if ! "$RTC_VENV/bin/pip" install --disable-pip-version-check -r "$RTC_ROOT/requirements.txt" \
+      >"$RTC_CACHE/pip-install.log" 2>&1; then
+    tail -n 30 "$RTC_CACHE/pip-install.log" >&2
+    echo "pip install failed; the whole log is in .cache/pip-install.log" >&2
+    return 1
+  fi
   echo "$want" >"$stamp"
 }
 

@@ -1,0 +1,70 @@
+"""The main job against the lab: bring the lab up and onboard its site.
+
+Runs playbooks/site_onboarding.yml (preflight, configure, verify, report) against
+the lab's generated inventory, then prints a short summary of the report.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB = ROOT / "tools" / "lab" / "lab.py"
+PLAYBOOK = ROOT / "playbooks" / "site_onboarding.yml"
+
+
+def lab(*args):
+    subprocess.run([sys.executable, str(LAB), *args], check=True)
+
+
+def lab_state(name):
+    return json.loads((ROOT / ".cache" / "lab" / name / "state.json").read_text())
+
+
+def write_site_vars(inventory_dir, state):
+    """What a real site's inventory says about its gateways: the networks they serve."""
+    group_vars = inventory_dir / "group_vars"
+    group_vars.mkdir(exist_ok=True)
+    site = state["subnets"]["site"]
+    (group_vars / "gateways.yml").write_text(f"---\negress_source_networks:\n  - {site}\n")
+
+
+def print_summary(report_file):
+    report = json.loads(report_file.read_text())
+    hosts = report["hosts"]
+    print("\nSite onboarding summary")
+    for stage, info in report["stages"].items():
+        missing = ", ".join(info["not_available"]) or "none"
+        print(f"  {stage:<10} ran: {', '.join(info['ran'])}; not available yet: {missing}")
+    print(f"  {'host':<12} {'before':<14} {'configure':<10} after")
+    for name, record in hosts.items():
+        before = "compliant" if record["preflight_egress_compliant"] else "non-compliant"
+        after = "compliant" if record["verify_egress_compliant"] else "NON-COMPLIANT"
+        changed = record["configure"].get("egress_changed", "not_run")
+        print(f"  {name:<12} {before:<14} {str(changed):<10} {after}")
+    print(f"Report: {report_file}")
+    return all(record["verify_egress_compliant"] for record in hosts.values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--name", default="dlegate", help="lab name (default: dlegate)")
+    parser.add_argument("--endpoints", type=int, default=2, help="number of endpoints (default: 2)")
+    parser.add_argument("--report", type=Path, default=ROOT / "reports" / "site_onboarding.json")
+    args = parser.parse_args()
+    lab("up", "--name", args.name, "--endpoints", str(args.endpoints))
+    inventory = ROOT / ".cache" / "lab" / args.name / "inventory.yml"
+    write_site_vars(inventory.parent, lab_state(args.name))
+    args.report.unlink(missing_ok=True)
+    play = subprocess.run(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK),
+                           "-e", f"dlegate_report_file={args.report.resolve()}"], check=False)
+    compliant = args.report.exists() and print_summary(args.report)
+    print(f"The lab stays up for exploring: ./rtc lab status --name {args.name}; "
+          f"remove it with ./rtc lab down --name {args.name}")
+    return 0 if play.returncode == 0 and compliant else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
