@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Test flows for the lab: an echo server, and a probe that says whether a flow passes.
 
-  flow.py serve tcp|udp PORT [--seconds N]   echo what arrives, for N seconds (default 600)
-  flow.py probe tcp|udp HOST PORT [--timeout S]
+  python3 flow.py serve tcp|udp PORT [--seconds N]   echo what arrives, for N seconds (default 600)
+  python3 flow.py probe tcp|udp HOST PORT [--timeout S]
       exit 0 and print "pass" when the echo comes back, exit 1 and print "blocked" when not
 """
 import argparse
@@ -34,7 +33,7 @@ def echo_once(sock, proto):
         data, peer = sock.recvfrom(2048)
         sock.sendto(data, peer)
         return
-    conn, _ = sock.accept()
+    conn = sock.accept()[0]
     with conn:
         conn.settimeout(2.0)
         conn.sendall(conn.recv(2048))
