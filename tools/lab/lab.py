@@ -12,9 +12,14 @@ the host bridge of each podman network keeps .1, no container ever gets it):
     endpoint2  .12 --+                      |                for dlegate.test
     ...              |      +--------+      +-- signal  .10  HTTPS + WSS echo, TCP 443
     endpointK  .1K --+------| gw     |------+
-                      .254  | NAT    | .254 +-- turn    .20  coturn: STUN/TURN UDP+TCP 3478,
-                            | site FW|                       TURN/TLS TCP 443, relay range
-                            +--------+
+                      .254  | NAT    | .254 +-- turn    .20  coturn, long-term users: STUN/TURN
+                            | site FW|              .21  UDP+TCP 3478, TURN/TLS TCP 443,
+                            +--------+                   relay range; .21: 2nd coturn,
+                                                         REST shared secret, same ports
+
+DNS (lab dns host, zone dlegate.test): signal -> .10; turn, media, stun -> .20;
+turn-rest -> .21; other names in the zone NXDOMAIN, names outside it REFUSED
+(no upstream servers).
 
 gw forwards site -> internet with masquerade. Its site firewall (nft table
 inet lab_site_fw) drops every forwarded packet except replies and packets that
@@ -66,6 +71,7 @@ MAX_ENDPOINTS = 200
 MOUNT = "/lab"
 PARALLEL = 4
 SERVICE_OFFSETS = {"dns": 53, "signal": 10, "turn": 20}
+TURN_REST_OFFSET = 21
 GW_OFFSET = 254
 ENDPOINT_BASE = 10
 TURN_USERS = ("alice", "bob")
@@ -328,6 +334,8 @@ def plan(name, slot=0, endpoints=2, relay_range="49152-65535"):
     site, inet = subnets(slot)
     hosts = plan_hosts(name, site, inet, endpoints)
     signal, turn = hosts["signal"]["addresses"]["internet"], hosts["turn"]["addresses"]["internet"]
+    turn_rest = str(inet[TURN_REST_OFFSET])
+    hosts["turn"]["aliases"] = [turn_rest]
     state_dir = CACHE / name
     return {
         "name": name, "slot": slot, "label": f"{LABEL}={name}",
@@ -336,9 +344,11 @@ def plan(name, slot=0, endpoints=2, relay_range="49152-65535"):
         "hosts": hosts,
         "domain": DOMAIN,
         "domains": {f"signal.{DOMAIN}": signal, f"turn.{DOMAIN}": turn,
-                    f"media.{DOMAIN}": turn, f"stun.{DOMAIN}": turn},
+                    f"media.{DOMAIN}": turn, f"stun.{DOMAIN}": turn,
+                    f"turn-rest.{DOMAIN}": turn_rest},
         "relay_range": parse_range(relay_range),
-        "turn": {"realm": DOMAIN, "server": turn, "ports": {"udp": 3478, "tcp": 3478, "tls": 443},
+        "turn": {"realm": DOMAIN, "server": turn, "rest_server": turn_rest,
+                 "ports": {"udp": 3478, "tcp": 3478, "tls": 443},
                  "users": {user: secrets.token_urlsafe(12) for user in TURN_USERS},
                  "secret": secrets.token_hex(16)},
         "state_dir": str(state_dir),
@@ -437,14 +447,16 @@ def make_pki(state):
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
     names = {"signal": [f"signal.{DOMAIN}"],
-             "turn": [f"turn.{DOMAIN}", f"media.{DOMAIN}", f"stun.{DOMAIN}"]}
+             "turn": [f"turn.{DOMAIN}", f"media.{DOMAIN}", f"stun.{DOMAIN}",
+                      f"turn-rest.{DOMAIN}"]}
+    ips = {"signal": [state["hosts"]["signal"]["addresses"]["internet"]],
+           "turn": [state["turn"]["server"], state["turn"]["rest_server"]]}
     for host, dns_names in names.items():
-        ip = state["hosts"][host]["addresses"]["internet"]
-        make_leaf(pki, host, dns_names, ip, ec)
+        make_leaf(pki, host, dns_names, ips[host], ec)
 
 
-def make_leaf(pki, host, dns_names, ip, ec):
-    san = ",".join([f"DNS:{n}" for n in dns_names] + [f"IP:{ip}"])
+def make_leaf(pki, host, dns_names, ips, ec):
+    san = ",".join([f"DNS:{n}" for n in dns_names] + [f"IP:{ip}" for ip in ips])
     ext = pki / f"{host}.ext"
     ext.write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n"
                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
@@ -491,20 +503,25 @@ def site_resolver_conf(state):
         f"pid-file={DNS_PIDFILE}", "log-facility=/var/log/dnsmasq.log"]) + "\n"
 
 
-def turn_conf(state):
+def turn_conf(state, rest=False):
+    """coturn cannot mix static users and the REST secret in one process
+    (the secret wins), so one instance per auth model, on its own address."""
     turn = state["turn"]
-    ip = turn["server"]
+    ip = turn["rest_server"] if rest else turn["server"]
+    tag = "turnserver-rest" if rest else "turnserver"
     lines = [f"listening-ip={ip}", f"relay-ip={ip}",
              f"listening-port={turn['ports']['udp']}",
              f"tls-listening-port={turn['ports']['tls']}",
              f"min-port={state['relay_range'][0]}", f"max-port={state['relay_range'][1]}",
              f"realm={turn['realm']}", f"server-name=turn.{DOMAIN}",
-             "fingerprint", "lt-cred-mech", "use-auth-secret",
-             f"static-auth-secret={turn['secret']}"]
-    lines += [f"user={user}:{pw}" for user, pw in turn["users"].items()]
+             "fingerprint", "lt-cred-mech"]
+    if rest:
+        lines += ["use-auth-secret", f"static-auth-secret={turn['secret']}"]
+    else:
+        lines += [f"user={user}:{pw}" for user, pw in turn["users"].items()]
     lines += [f"cert={MOUNT}/pki/turn.crt", f"pkey={MOUNT}/pki/turn.key",
-              "no-cli", "no-multicast-peers", "simple-log",
-              "log-file=/var/log/turnserver.log", "pidfile=/run/turnserver.pid"]
+              "no-cli", "no-multicast-peers", "simple-log", f"userdb=/var/lib/turn/{tag}.db",
+              f"log-file=/var/log/{tag}.log", f"pidfile=/run/{tag}.pid"]
     return "\n".join(lines) + "\n"
 
 
@@ -535,6 +552,7 @@ def write_configs(state):
     write_file(etc / "dns.conf", dns_conf(state))
     write_file(etc / "site-resolver.conf", site_resolver_conf(state))
     write_file(etc / "turnserver.conf", turn_conf(state), 0o644)
+    write_file(etc / "turnserver-rest.conf", turn_conf(state, rest=True), 0o644)
     write_file(etc / "gw.nft", gw_nft(state))
     write_file(Path(state["state_dir"]) / "bin" / "signal_server.py", SIGNAL_SERVER.read_text())
 
@@ -594,6 +612,10 @@ def base_setup(state, host):
     script = CA_INSTALL
     if spec["role"] == "endpoint":
         script += f" && ip route replace default via {state['hosts']['gw']['addresses']['site']}"
+    if host == "turn":
+        own, rest = state["turn"]["server"], state["turn"]["rest_server"]
+        script += (f" && dev=$(ip -o addr show to {own}/32 | cut -d' ' -f2)"
+                   f" && ip addr replace {rest}/24 dev $dev")
     in_container(spec["container"], script)
 
 
@@ -616,19 +638,29 @@ def start_services(state):
     start_daemon(hosts["signal"]["container"],
                  f"python3 -u {MOUNT}/bin/signal_server.py {MOUNT}/pki/signal.crt "
                  f"{MOUNT}/pki/signal.key {signal} 443", "/var/log/signal.log")
-    start_daemon(hosts["turn"]["container"],
-                 f"turnserver -c {MOUNT}/etc/turnserver.conf", "/var/log/turnserver.out")
+    for tag in ("turnserver", "turnserver-rest"):
+        start_daemon(hosts["turn"]["container"],
+                     f"turnserver -c {MOUNT}/etc/{tag}.conf", f"/var/log/{tag}.out")
     wait_listening(state)
 
 
-LISTENERS = {"dns": [("u", 53)], "gw": [("u", 53)], "signal": [("t", 443)],
-             "turn": [("u", 3478), ("t", 3478), ("t", 443)]}
+def listeners(state, host):
+    """(proto, address, port) of every socket a service host must listen on."""
+    turn = state["turn"]
+    if host in ("dns", "signal"):
+        addr = state["hosts"][host]["addresses"]["internet"]
+        return [("u", addr, 53)] if host == "dns" else [("t", addr, 443)]
+    if host == "gw":
+        return [("u", state["hosts"]["gw"]["addresses"]["site"], 53)]
+    return [(p, ip, port) for ip in (turn["server"], turn["rest_server"])
+            for p, port in (("u", 3478), ("t", 3478), ("t", 443))]
 
 
 def wait_listening(state, hosts=None, seconds=15):
     """Wait until every service socket listens; fail with the service log otherwise."""
     def wait(host):
-        checks = " && ".join(f"ss -Hln{p} 'sport = :{port}' | grep -q ." for p, port in LISTENERS[host])
+        checks = " && ".join(f"ss -Hln{p} 'src {ip}:{port}' | grep -q ."
+                             for p, ip, port in listeners(state, host))
         script = (f"i=0; until {checks}; do i=$((i+1)); [ $i -gt {seconds * 10} ] && exit 1; "
                   "sleep 0.1; done")
         if in_container(state["hosts"][host]["container"], script, check=False).returncode:
@@ -636,7 +668,7 @@ def wait_listening(state, hosts=None, seconds=15):
                                 "tail -n 20 /var/log/*.out /var/log/*.log 2>/dev/null",
                                 check=False).stdout
             raise LabError(f"service on {host} did not start listening:\n{logs}")
-    parallel(wait, hosts or list(LISTENERS))
+    parallel(wait, hosts or ["dns", "gw", "signal", "turn"])
 
 
 def restart_lab_dns(state):
@@ -754,6 +786,8 @@ def inventory(state):
         "lab_service_addresses": services,
         "lab_relay_range": list(state["relay_range"]),
         "lab_turn_realm": state["turn"]["realm"],
+        "lab_turn_address": state["turn"]["server"],
+        "lab_turn_rest_address": state["turn"]["rest_server"],
         "lab_turn_users": dict(state["turn"]["users"]),
         "lab_turn_secret": state["turn"]["secret"],
         "lab_ca_cert": state["ca_cert"],
@@ -781,7 +815,8 @@ SERVICE_CHECKS = {
            "nat": "nft list table ip lab_site_nat"},
     "dns": {"dnsmasq": f"kill -0 $(cat {DNS_PIDFILE})"},
     "signal": {"signal": "pgrep -f signal_server.py"},
-    "turn": {"turnserver": "kill -0 $(cat /run/turnserver.pid)"},
+    "turn": {"turnserver": "kill -0 $(cat /run/turnserver.pid)",
+             "turnserver-rest": "kill -0 $(cat /run/turnserver-rest.pid)"},
 }
 
 
@@ -809,7 +844,8 @@ def lab_status(name):
     hosts = {}
     for host, spec in state["hosts"].items():
         entry = {"container": spec["container"], "role": spec["role"],
-                 "addresses": spec["addresses"],
+                 "addresses": dict(spec["addresses"], **{
+                     f"alias{i}": ip for i, ip in enumerate(spec.get("aliases", []), 1)}),
                  "state": states.get(spec["container"], "missing"), "services": {}}
         hosts[host] = entry
 
@@ -856,6 +892,7 @@ def impair_rules(state):
     gw = state["hosts"]["gw"]
     site_if, inet_if = gw["interfaces"]["site"], gw["interfaces"]["internet"]
     out = f'iifname "{site_if}" oifname "{inet_if}"'
+    back = f'iifname "{inet_if}" oifname "{site_if}"'
     rules = []
     for imp in state["impairments"]:
         if imp["kind"] == "block-udp":
@@ -865,7 +902,8 @@ def impair_rules(state):
             src = f" ip saddr != {imp['except']}" if imp.get("except") else ""
             rules.append(f"{out}{src} tcp dport 443 drop")
         elif imp["kind"] == "loss":
-            rules.append(f"numgen random mod 100 < {imp['percent']} drop")
+            match = {"both": "", "up": out + " ", "down": back + " "}[imp.get("direction", "both")]
+            rules.append(f"{match}numgen random mod 100 < {imp['percent']} drop")
     return rules
 
 
@@ -935,7 +973,7 @@ def make_impairment(args):
     percent = int(args.percent)
     if not 0 <= percent <= 100:
         raise LabError(f"bad loss percentage {percent}: want 0..100")
-    return {"kind": "loss", "percent": percent}
+    return {"kind": "loss", "percent": percent, "direction": args.direction}
 
 
 def port_number(value):
@@ -1074,8 +1112,10 @@ def impair_parsers(sub):
                          help="tbf rate limit on both gw interfaces (e.g. 5mbit)")
     p.add_argument("rate", metavar="RATE")
     p = kinds.add_parser("loss", parents=[name_only],
-                         help="drop PCT%% of forwarded packets, each direction")
+                         help="drop PCT%% of forwarded packets at each pass through gw")
     p.add_argument("percent", metavar="PCT", type=int)
+    p.add_argument("--direction", choices=("both", "up", "down"), default="both",
+                   help="both (default), up = site->internet only, down = internet->site only")
     p = kinds.add_parser("clear", parents=[name_only], help="remove impairments")
     p.add_argument("what", nargs="?", default="all", metavar="KIND|all")
     kinds.add_parser("list", parents=[name_only], help="show active impairments")
