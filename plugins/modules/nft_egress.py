@@ -187,6 +187,8 @@ attributes:
     platforms: linux
 notes:
   - Needs root (C(become=true)) for every state except V(rendered).
+  - Without nft on the host the module fails, except in O(mode=audit), which then warns and audits the host as
+    having no table (not compliant unless O(state=absent)).
   - The table's base chain has policy accept; it never drops traffic outside the service's destinations.
   - Reply traffic is not matched; the host's firewall is expected to accept established connections.
   - The detached rollback process runs in its own session; on hosts where systemd-logind kills user processes at
@@ -640,12 +642,16 @@ def main():
                          skipped_domains=decision["skipped_domains"])
 
     nft = module.get_bin_path("nft")
-    if not nft:
+    if not nft and policy["mode"] != "audit":
         module.fail_json(msg=NFT_MISSING)
     if policy["confirm"]:
         confirm(module, policy)
 
-    ruleset = read_ruleset(module, nft)
+    if nft:
+        ruleset = read_ruleset(module, nft)
+    else:
+        module.warn("%s; without it the table cannot exist, so the host is audited as having none" % NFT_MISSING)
+        ruleset = {"nftables": []}
     try:
         live = parse_table(ruleset, policy["table"])
     except NftParseError as exc:
