@@ -1,0 +1,136 @@
+"""Each impairment changes a measured flow from endpoint1 (permitted through
+the site firewall), and clearing it restores the flow."""
+
+import re
+
+
+def test_block_udp_stops_stun_until_cleared(permitted):
+    lab = permitted
+    assert lab.stun_mapped("endpoint1") is not None
+    lab.impair("block-udp")
+    try:
+        assert lab.stun_mapped("endpoint1", seconds=2) is None
+        assert lab.https_status("endpoint1") == "200"   # TCP unaffected
+    finally:
+        lab.impair("clear", "block-udp")
+    assert lab.stun_mapped("endpoint1") is not None
+
+
+def test_block_udp_port_range_spares_other_ports(permitted):
+    lab = permitted
+    lab.impair("block-udp", "--range", "3000-3400")
+    try:
+        assert lab.stun_mapped("endpoint1") is not None
+    finally:
+        lab.impair("clear", "block-udp")
+    lab.impair("block-udp", "--port", "3478")
+    try:
+        assert lab.stun_mapped("endpoint1", seconds=2) is None
+    finally:
+        lab.impair("clear", "block-udp")
+
+
+def test_block_tcp443_stops_https_unless_excepted(permitted):
+    lab = permitted
+    lab.impair("block-tcp443")
+    try:
+        assert lab.https_status("endpoint1", seconds=2) is None
+        assert lab.stun_mapped("endpoint1") is not None   # UDP unaffected
+    finally:
+        lab.impair("clear", "block-tcp443")
+    assert lab.https_status("endpoint1") == "200"
+    lab.impair("block-tcp443", "--except", lab.addr("endpoint1"))
+    try:
+        assert lab.https_status("endpoint1") == "200"
+    finally:
+        lab.impair("clear", "block-tcp443")
+
+
+def test_dns_nxdomain_breaks_resolution_until_cleared(permitted):
+    lab = permitted
+    lab.impair("dns-nxdomain", "signal.dlegate.test")
+    try:
+        assert lab.resolve("endpoint1", "signal.dlegate.test") == []
+        assert lab.https_status("endpoint1") is None
+        assert lab.resolve("endpoint1", "turn.dlegate.test") == [lab.addr("turn")]
+    finally:
+        lab.impair("clear", "dns-nxdomain")
+    assert lab.resolve("endpoint1", "signal.dlegate.test") == [lab.addr("signal")]
+
+
+def test_dns_sinkhole_answers_the_given_address(permitted):
+    lab = permitted
+    lab.impair("dns-sinkhole", "media.dlegate.test", "--address", "198.18.255.1")
+    try:
+        assert lab.resolve("endpoint1", "media.dlegate.test") == ["198.18.255.1"]
+        listed = lab.impair("list").stdout
+        assert "dns-sinkhole" in listed and "media.dlegate.test" in listed
+    finally:
+        lab.impair("clear", "dns-sinkhole")
+    assert lab.resolve("endpoint1", "media.dlegate.test") == [lab.addr("turn")]
+
+
+def test_loss_shows_in_relayed_media_and_clears(permitted):
+    lab = permitted
+    password = lab.state["turn"]["users"]["alice"]
+    # uclient's relayed media passes gw once (site -> internet) on its way to the
+    # peer allocation, so 30 % loss on that direction shows as about 30 %
+    lab.impair("loss", "30", "--direction", "up")
+    try:
+        _, _, loss = lab.uclient("endpoint1", "-u", "alice", "-w", password, timeout=90)
+    finally:
+        lab.impair("clear", "loss")
+    assert 15.0 <= loss <= 45.0, loss
+    _, _, loss = lab.uclient("endpoint1", "-u", "alice", "-w", password)
+    assert loss <= 2.0, loss
+
+
+def ping_loss(lab, count=100):
+    proc = lab.sh("endpoint1", f"ping -n -q -c {count} -i 0.01 -W 1 {lab.addr('signal')}",
+                  timeout=60)
+    match = re.search(r"([\d.]+)% packet loss", proc.stdout)
+    assert match, proc.stdout + proc.stderr
+    return float(match.group(1))
+
+
+def test_loss_both_directions_hits_request_and_reply(permitted):
+    lab = permitted
+    assert ping_loss(lab) == 0.0
+    lab.impair("loss", "30")
+    try:
+        loss = ping_loss(lab, count=200)
+    finally:
+        lab.impair("clear", "loss")
+    # a round trip passes gw twice: 1 - 0.7 ** 2 = 51 %
+    assert 35.0 <= loss <= 67.0, loss
+
+
+def download_mbit(lab, size):
+    proc = lab.sh("endpoint1", "curl -sS --max-time 20 -o /dev/null -w '%{speed_download}' "
+                               f"https://signal.dlegate.test/bytes/{size}", timeout=40)
+    assert proc.returncode == 0, proc.stderr
+    return float(proc.stdout) * 8 / 1e6
+
+
+def test_rate_limit_caps_throughput(permitted):
+    lab = permitted
+    lab.impair("rate", "1mbit")
+    try:
+        limited = download_mbit(lab, 300_000)
+    finally:
+        lab.impair("clear", "rate")
+    assert 0.3 < limited < 1.1, limited
+    assert download_mbit(lab, 3_000_000) > 5 * limited
+
+
+def test_impairments_are_recorded_and_cleared_together(permitted):
+    lab = permitted
+    lab.impair("block-udp", "--port", "5000")
+    lab.impair("rate", "20mbit")
+    listed = lab.impair("list").stdout.splitlines()
+    assert any(line.startswith("block-udp") for line in listed)
+    assert any(line.startswith("rate") for line in listed)
+    lab.impair("clear", "all")
+    assert lab.impair("list").stdout.strip() == ""
+    assert "tbf" not in lab.sh("gw", "tc qdisc show").stdout
+    assert lab.sh("gw", "nft list table inet lab_impair").returncode != 0

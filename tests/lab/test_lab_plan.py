@@ -1,0 +1,55 @@
+"""The lab's pure parts: addressing, apt mirror discovery, credentials."""
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+
+import pytest
+
+from conftest import lab_module as lab
+
+
+def test_slot_addressing_never_gives_a_container_the_bridge_address():
+    state = lab.plan("unit", slot=7, endpoints=20)
+    assert state["site_network"] == "198.18.24.0/24"
+    assert state["internet_network"] == "198.18.25.0/24"
+    addresses = [ip for spec in state["hosts"].values() for ip in spec["addresses"].values()]
+    assert len(addresses) == len(set(addresses)) == 20 + 5
+    assert not any(ip.endswith(".1") for ip in addresses)
+    for ip in addresses:
+        assert ipaddress.ip_address(ip) in ipaddress.ip_network("198.18.0.0/15")
+
+
+@pytest.mark.parametrize("bad", [dict(slot=100), dict(endpoints=0), dict(relay_range="9-8")])
+def test_plan_rejects_bad_arguments(bad):
+    with pytest.raises(lab.LabError):
+        lab.plan("unit", **bad)
+
+
+def test_mirror_from_deb822_sources_picks_the_bookworm_entry():
+    text = ("Types: deb\nURIs: http://mirror.invalid/debian-security\n"
+            "Suites: bookworm-security\nComponents: main\n\n"
+            "Types: deb\n# comment\nURIs: http://mirror.invalid/debian\n"
+            "Suites: bookworm bookworm-updates\nComponents: main\n")
+    assert lab.parse_sources_deb822(text) == ["http://mirror.invalid/debian"]
+
+
+def test_mirror_from_one_line_sources():
+    text = ("# deb http://old.invalid/debian bookworm main\n"
+            "deb [arch=amd64 signed-by=/k.gpg] http://mirror.invalid/debian bookworm main\n"
+            "deb http://mirror.invalid/debian-security bookworm-security main\n")
+    assert lab.parse_sources_list(text) == ["http://mirror.invalid/debian"]
+
+
+def test_rest_credentials_follow_the_turn_rest_scheme():
+    user, password = lab.turn_rest_credentials("s3cret", "alice", ttl=60, now=1000)
+    assert user == "1060:alice"
+    expected = hmac.new(b"s3cret", b"1060:alice", hashlib.sha1).digest()
+    assert base64.b64decode(password) == expected
+
+
+def test_image_key_changes_with_the_package_list(monkeypatch):
+    key = lab.image_key()
+    monkeypatch.setattr(lab, "read_packages", lambda: ["python3"])
+    assert lab.image_key() != key and len(key) == 12
