@@ -62,6 +62,7 @@ RECIPE_FILES = (PACKAGES_FILE, HERE / "image-setup.sh")
 CONTAINERS_CONF = HERE / "containers.conf"
 SIGNAL_SERVER = HERE / "signal_server.py"
 IMAGE_REPO = "localhost/dlegate-lab"
+HOST_IMAGE_REPO = "localhost/dlegate-lab-ca"
 SUITE = "bookworm"
 LABEL = "dlegate.lab"
 DEFAULT_NAME = os.environ.get("DLEGATE_LAB_NAME", "dlegate")
@@ -404,7 +405,7 @@ def lab_containers(name):
     out = podman("ps", "-a", "--filter", f"label={LABEL}={name}",
                  "--format", "{{.Names}}").stdout
     found = set(out.split())
-    role = r"(gw|dns|signal|turn|endpoint\d+)"
+    role = r"(gw|dns|signal|turn|endpoint\d+|ca-prep)"
     out = podman("ps", "-a", "--format", "{{.Names}}").stdout
     found |= {n for n in out.split() if re.fullmatch(re.escape(name) + "-" + role, n)}
     return sorted(found)
@@ -419,6 +420,12 @@ def lab_networks(name):
     return sorted(found)
 
 
+def lab_images(name):
+    out = podman("images", "-a", "--filter", f"label={LABEL}={name}",
+                 "--format", "{{.ID}}").stdout
+    return sorted(set(out.split()))
+
+
 def remove_lab(name):
     containers = lab_containers(name)
     if containers:
@@ -426,6 +433,9 @@ def remove_lab(name):
     networks = lab_networks(name)
     if networks:
         podman("network", "rm", "-f", *networks)
+    images = lab_images(name)
+    if images:
+        podman("rmi", "-f", *images)
     return containers, networks
 
 
@@ -606,17 +616,34 @@ CA_INSTALL = (f"cp {MOUNT}/pki/ca.crt /usr/local/share/ca-certificates/dlegate-l
               " && update-ca-certificates >/dev/null 2>&1")
 
 
+def host_image(state, base):
+    """The lab image plus the lab CA (installed with update-ca-certificates once,
+    then committed, so every host trusts it without paying for a rehash each)."""
+    tag = f"{HOST_IMAGE_REPO}:{state['name']}"
+    prep = f"{state['name']}-ca-prep"
+    podman("run", "-d", "--pull", "never", "--name", prep, "--network", "none",
+           "--label", state["label"], "-v", f"{state['state_dir']}:{MOUNT}:ro",
+           base, "sleep", "infinity")
+    try:
+        in_container(prep, CA_INSTALL)
+        podman("commit", "-q", "--change", f"LABEL {state['label']}", prep, tag)
+    finally:
+        podman("rm", "-f", "-t", "0", prep, check=False)
+    return tag
+
+
 def base_setup(state, host):
-    """Trust the lab CA; endpoints route via gw."""
+    """Endpoints route via gw; turn gets its second address."""
     spec = state["hosts"][host]
-    script = CA_INSTALL
+    script = ""
     if spec["role"] == "endpoint":
-        script += f" && ip route replace default via {state['hosts']['gw']['addresses']['site']}"
+        script = f"ip route replace default via {state['hosts']['gw']['addresses']['site']}"
     if host == "turn":
         own, rest = state["turn"]["server"], state["turn"]["rest_server"]
-        script += (f" && dev=$(ip -o addr show to {own}/32 | cut -d' ' -f2)"
-                   f" && ip addr replace {rest}/24 dev $dev")
-    in_container(spec["container"], script)
+        script = (f"dev=$(ip -o addr show to {own}/32 | cut -d' ' -f2)"
+                  f" && ip addr replace {rest}/24 dev $dev")
+    if script:
+        in_container(spec["container"], script)
 
 
 def start_daemon(container, command, logfile):
@@ -696,8 +723,9 @@ def lab_up(name, slot, endpoints, relay_range):
     state_dir.mkdir(parents=True)
     state["image"] = image
     make_pki(state)
+    state["host_image"] = host_image(state, image)
     create_networks(state)
-    start_containers(state, image)
+    start_containers(state, state["host_image"])
     state["hosts"]["gw"]["interfaces"] = gw_interfaces(state)
     write_configs(state)
     save_state(state)
