@@ -571,6 +571,19 @@ def write_configs(state):
 # networks and containers
 
 
+def check_subnets_free(state):
+    """Fail early, naming the owner, if another network holds this slot's subnets."""
+    wanted = {ipaddress.ip_network(state["site_network"]),
+              ipaddress.ip_network(state["internet_network"])}
+    for net in json.loads(podman("network", "ls", "--format", "json").stdout or "[]"):
+        for sub in net.get("subnets") or []:
+            if any(ipaddress.ip_network(sub["subnet"]).overlaps(w) for w in wanted):
+                owner = (net.get("labels") or {}).get(LABEL)
+                hint = f"run: lab.py down --name {owner}" if owner else "remove that network"
+                raise LabError(f"slot {state['slot']} is taken: network {net['name']} uses "
+                               f"{sub['subnet']}; pick another --slot or {hint}")
+
+
 def create_networks(state):
     site, inet = state["site_network"], state["internet_network"]
     for key, subnet in (("site", site), ("internet", inet)):
@@ -718,6 +731,7 @@ def lab_up(name, slot, endpoints, relay_range):
     containers, networks = remove_lab(name)
     if containers or networks:
         log(f"removed leftovers: {len(containers)} containers, {len(networks)} networks")
+    check_subnets_free(state)
     state_dir = Path(state["state_dir"])
     shutil.rmtree(state_dir, ignore_errors=True)
     state_dir.mkdir(parents=True)
