@@ -44,6 +44,7 @@ DEFAULT_PRIORITY = -10
 DEFAULT_MARK = 0x00200000
 SOURCES = "sources"
 NFT_FAMILIES = {"ip": ("_v4", "ipv4_addr", 4), "ip6": ("_v6", "ipv6_addr", 6)}
+SUFFIXES = {family: spec[0] for family, spec in NFT_FAMILIES.items()}
 
 STATES = ("present", "absent", "rendered", "gathered")
 MODES = ("permit", "enforce", "audit")
@@ -71,6 +72,10 @@ ROLLBACK_SHELL = (
     'echo "rc=$rc time=$(date +%s)" > "$3"; '
     'rm -f "$2.run"'
 )
+# Starts ROLLBACK_SHELL in its own session, detached from the caller's
+# standard streams, and returns at once: ``sh -c LAUNCHER sh ROLLBACK_SHELL
+# seconds script marker nft``.
+ROLLBACK_LAUNCHER = 'setsid "$0" -c "$1" dlegate-rollback "$2" "$3" "$4" "$5" </dev/null >/dev/null 2>&1 &'
 
 
 class PolicyError(Exception):
@@ -403,7 +408,7 @@ def _accept_rules(policy, has_sources):
     rules = []
     for rule in policy["rules"]:
         for group in rule["destinations"]:
-            for family, (suffix, _, _) in NFT_FAMILIES.items():
+            for family, suffix in SUFFIXES.items():
                 rules.append({"comment": rule["name"], "family": family,
                               "saddr": SOURCES + suffix if has_sources else None,
                               "daddr": group + suffix, "protocol": rule["protocol"],
@@ -415,7 +420,7 @@ def _accept_rules(policy, has_sources):
 def _drop_rules(groups):
     return [{"comment": "enforce %s" % group, "family": family, "saddr": None, "daddr": group + suffix,
              "protocol": None, "ports": None, "counter": True, "mark": 0, "verdict": "drop"}
-            for group in sorted(groups) for family, (suffix, _, _) in NFT_FAMILIES.items()]
+            for group in sorted(groups) for family, suffix in SUFFIXES.items()]
 
 
 def empty_state(table, hook=None, priority=DEFAULT_PRIORITY):
@@ -635,7 +640,7 @@ def _payload_match(expr, fields):
 
 
 def _set_reference(right, family):
-    suffix = NFT_FAMILIES[family][0]
+    suffix = SUFFIXES[family]
     if isinstance(right, str) and right.startswith("@") and right.endswith(suffix) and IDENTIFIER.match(right[1:]):
         return right[1:]
     return None
@@ -732,7 +737,7 @@ def parse_table(data, table=DEFAULT_TABLE):
     and gets removed.
     """
     mine = [(kind, body) for kind, body in ruleset_objects(data) if _belongs(kind, body, table)]
-    if not any(kind == "table" for kind, _ in mine):
+    if not any(pair[0] == "table" for pair in mine):
         return None
     state = empty_state(table)
     for kind, body in mine:
@@ -975,6 +980,11 @@ def rollback_deadline(script):
     """The epoch deadline written in a rollback script's header, or None."""
     match = ROLLBACK_DEADLINE.match(script or "")
     return int(match.group(1)) if match else None
+
+
+def rollback_command(shell, nft, script_path, seconds, marker_path):
+    """The argv that starts the detached restore timer and returns at once."""
+    return [shell, "-c", ROLLBACK_LAUNCHER, shell, ROLLBACK_SHELL, str(seconds), script_path, marker_path, nft]
 
 
 def rollback_file_prefix(table):

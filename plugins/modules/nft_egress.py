@@ -29,7 +29,7 @@ description:
     C(meta mark & 0x00200000 == 0x00200000 accept). Base chains of other tables at the same hook whose policy
     is drop and that never mention the mark are reported in RV(shadowing_chains) with a warning.'
 author:
-  - DLEGATE network engineering
+  - DLEGATE network engineering (@dlegate)
 requirements:
   - nftables (the C(nft) command, with JSON support) on the managed host
   - dnspython on the managed host when O(destinations) holds DNS names
@@ -52,7 +52,7 @@ options:
         traffic to any address of any destination group, whatever its source. RV(counters) reports the counts.
       - V(audit) changes nothing, reports in RV(compliant) whether the live table implements the policy (in its
         permit or, when the live table drops, its enforce form) and the differences in RV(added) and
-        RV(removed). RV(changed) is always false. Cannot be combined with O(state=rendered).
+        RV(removed). C(changed) is always false. Cannot be combined with O(state=rendered).
     type: str
     choices: [permit, enforce, audit]
     default: permit
@@ -170,7 +170,7 @@ options:
   confirm:
     description:
       - Cancel the pending rollback of O(table), keeping the applied change. Nothing else is done in this run.
-      - Reports RV(confirmed=true) (and RV(changed=false)) when a rollback was pending, RV(confirmed=false) when
+      - Reports RV(confirmed=true) (and C(changed=false)) when a rollback was pending, RV(confirmed=false) when
         none was, and fails when the rollback has already run, since the change was then reverted.
     type: bool
     default: false
@@ -374,7 +374,6 @@ confirmed:
 import glob
 import json
 import os
-import subprocess
 import time
 import traceback
 import uuid
@@ -383,7 +382,6 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft_egress import (
     FAMILY,
-    ROLLBACK_SHELL,
     NftParseError,
     PolicyError,
     domains_to_resolve,
@@ -394,6 +392,7 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.nft_egress import (
     plan,
     rearm_rollback_script,
     render_rollback_script,
+    rollback_command,
     rollback_deadline,
     rollback_file_prefix,
     rollback_marker_name,
@@ -533,12 +532,12 @@ def write_private(path, text):
     os.rename(temporary, path)
 
 
-def spawn_rollback(nft, path, seconds, marker):
+def spawn_rollback(module, nft, path, seconds, marker):
     """Start the detached sleeper that restores the previous table unless ``path`` is removed in time."""
-    with open(os.devnull, "r+b") as devnull:
-        subprocess.Popen(["/bin/sh", "-c", ROLLBACK_SHELL, "dlegate-rollback", str(seconds), path, marker, nft],
-                         stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True,
-                         start_new_session=True, cwd="/")
+    rc, out, err = module.run_command(rollback_command("/bin/sh", nft, path, seconds, marker))
+    if rc != 0:
+        remove(path)
+        module.fail_json(msg="cannot start the rollback timer, nothing was changed: %s" % (err or out).strip(), rc=rc)
 
 
 def arm_rollback(module, nft, policy, live_exists):
@@ -559,7 +558,7 @@ def arm_rollback(module, nft, policy, live_exists):
     for old in pending:
         remove(old)
     remove(marker_path(table))
-    spawn_rollback(nft, path, seconds, marker_path(table))
+    spawn_rollback(module, nft, path, seconds, marker_path(table))
     return path, deadline, bool(pending)
 
 
@@ -571,7 +570,8 @@ def confirm(module, policy):
     if pending:
         if module.check_mode:
             module.exit_json(**dict(result, confirmed=True))
-        if any([remove(path) for path in pending]):
+        removed = [remove(path) for path in pending]
+        if any(removed):
             module.exit_json(**dict(result, confirmed=True))
     ran = read_text(marker_path(table))
     if ran is not None:

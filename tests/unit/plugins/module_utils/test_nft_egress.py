@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,6 +40,10 @@ def desired(args, answers=None, errors=None):
     return core.build_desired_state(core.normalize_policy(args), answers, errors)
 
 
+def desired_state(args):
+    return desired(args)[0]
+
+
 SMALL = {
     "destinations": {"media": ["198.51.100.0/25", "198.51.100.128/25", "2001:db8::1"],
                      "signaling": ["203.0.113.10"]},
@@ -47,47 +53,47 @@ SMALL = {
 
 SMALL_PERMIT = """\
 table inet dlegate_egress {
-	set media_v4 {
-		type ipv4_addr
-		flags interval
-		elements = {
-			198.51.100.0/24,
-		}
-	}
-	set media_v6 {
-		type ipv6_addr
-		flags interval
-		elements = {
-			2001:db8::1,
-		}
-	}
-	set signaling_v4 {
-		type ipv4_addr
-		flags interval
-		elements = {
-			203.0.113.10,
-		}
-	}
-	set signaling_v6 {
-		type ipv6_addr
-		flags interval
-	}
-	chain egress {
-		type filter hook output priority filter - 10; policy accept;
-		ip daddr @signaling_v4 tcp dport 443 meta mark set meta mark | 0x00200000 accept comment "signaling"
-		ip6 daddr @signaling_v6 tcp dport 443 meta mark set meta mark | 0x00200000 accept comment "signaling"
-		ip daddr @media_v4 udp dport { 3478, 49152-65535 } meta mark set meta mark | 0x00200000 accept comment "media"
-		ip6 daddr @media_v6 udp dport { 3478, 49152-65535 } meta mark set meta mark | 0x00200000 accept comment "media"
-	}
+    set media_v4 {
+        type ipv4_addr
+        flags interval
+        elements = {
+            198.51.100.0/24,
+        }
+    }
+    set media_v6 {
+        type ipv6_addr
+        flags interval
+        elements = {
+            2001:db8::1,
+        }
+    }
+    set signaling_v4 {
+        type ipv4_addr
+        flags interval
+        elements = {
+            203.0.113.10,
+        }
+    }
+    set signaling_v6 {
+        type ipv6_addr
+        flags interval
+    }
+    chain egress {
+        type filter hook output priority filter - 10; policy accept;
+        ip daddr @signaling_v4 tcp dport 443 meta mark set meta mark | 0x00200000 accept comment "signaling"
+        ip6 daddr @signaling_v6 tcp dport 443 meta mark set meta mark | 0x00200000 accept comment "signaling"
+        ip daddr @media_v4 udp dport { 3478, 49152-65535 } meta mark set meta mark | 0x00200000 accept comment "media"
+        ip6 daddr @media_v6 udp dport { 3478, 49152-65535 } meta mark set meta mark | 0x00200000 accept comment "media"
+    }
 }
-"""
+""".replace("    ", "\t")
 
 SMALL_ENFORCE_DROPS = """\
-		ip daddr @media_v4 counter drop comment "enforce media"
-		ip6 daddr @media_v6 counter drop comment "enforce media"
-		ip daddr @signaling_v4 counter drop comment "enforce signaling"
-		ip6 daddr @signaling_v6 counter drop comment "enforce signaling"
-"""
+        ip daddr @media_v4 counter drop comment "enforce media"
+        ip6 daddr @media_v6 counter drop comment "enforce media"
+        ip daddr @signaling_v4 counter drop comment "enforce signaling"
+        ip6 daddr @signaling_v6 counter drop comment "enforce signaling"
+""".replace("    ", "\t")
 
 
 def with_rule(**changes):
@@ -245,17 +251,17 @@ def test_empty_answers_count_as_unresolved():
 # ---------------------------------------------------------------------------
 
 def test_golden_permit_ruleset():
-    state, _ = desired(SMALL)
+    state = desired_state(SMALL)
     assert core.render_ruleset(state) == SMALL_PERMIT
 
 
 def test_golden_enforce_ruleset_appends_counted_drops():
-    state, _ = desired(dict(SMALL, mode="enforce"))
+    state = desired_state(dict(SMALL, mode="enforce"))
     assert core.render_ruleset(state) == SMALL_PERMIT.replace("\t}\n}\n", SMALL_ENFORCE_DROPS + "\t}\n}\n")
 
 
 def test_forward_with_source_networks():
-    state, _ = desired(dict(SMALL, hook="forward", source_networks=["10.20.0.0/16", "10.21.0.0/16"]))
+    state = desired_state(dict(SMALL, hook="forward", source_networks=["10.20.0.0/16", "10.21.0.0/16"]))
     text = core.render_ruleset(state)
     assert "type filter hook forward priority filter - 10; policy accept;" in text
     assert "\tset sources_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = {\n\t\t\t10.20.0.0/15,\n" in text
@@ -265,7 +271,7 @@ def test_forward_with_source_networks():
 
 
 def test_ipv6_networks_are_collapsed():
-    state, _ = desired({"destinations": {"media": ["2001:db8::/33", "2001:db8:8000::/33", "2001:db8::1"]}})
+    state = desired_state({"destinations": {"media": ["2001:db8::/33", "2001:db8:8000::/33", "2001:db8::1"]}})
     assert state["sets"]["media_v6"]["elements"] == ["2001:db8::/32"]
 
 
@@ -277,7 +283,7 @@ def test_ipv6_networks_are_collapsed():
     (["10.0.1.0/24", "10.0.0.0/24", "10.0.2.0/23"], ["10.0.0.0/22"]),
 ])
 def test_overlapping_and_adjacent_networks_are_merged(entries, elements):
-    state, _ = desired({"destinations": {"media": entries}})
+    state = desired_state({"destinations": {"media": entries}})
     assert state["sets"]["media_v4"]["elements"] == elements
 
 
@@ -289,19 +295,19 @@ def test_priority_and_ports_rendering():
 
 
 def test_mark_zero_sets_no_mark():
-    state, _ = desired(dict(SMALL, permit_mark=0))
+    state = desired_state(dict(SMALL, permit_mark=0))
     assert "meta mark" not in core.render_ruleset(state)
 
 
 def test_apply_and_delete_scripts_replace_atomically():
-    state, _ = desired(SMALL)
+    state = desired_state(SMALL)
     preamble = "table inet dlegate_egress\ndelete table inet dlegate_egress\n"
     assert core.render_delete_script("dlegate_egress") == preamble
     assert core.render_apply_script(state) == preamble + SMALL_PERMIT
 
 
 def test_absent_has_no_desired_table():
-    state, _ = desired(dict(SMALL, state="absent"))
+    state = desired_state(dict(SMALL, state="absent"))
     assert state is None and core.render_ruleset(None) == ""
 
 
@@ -317,7 +323,7 @@ def test_absent_has_no_desired_table():
     ("shadowing_ignored", "enforce_forward"),
 ])
 def test_live_table_parses_equal_to_what_was_loaded(name, policy):
-    state, _ = desired(policy_args(policy))
+    state = desired_state(policy_args(policy))
     live = core.parse_table(fixture(name))
     assert live == state
     assert core.compare_states(live, state) == {"changed": False, "before": core.render_ruleset(state),
@@ -345,7 +351,7 @@ EDITS = [
 
 @pytest.mark.parametrize("name, added, removed", EDITS, ids=[edit[0] for edit in EDITS])
 def test_edited_table_differs_by_exactly_the_edit(name, added, removed):
-    state, _ = desired(policy_args("permit_output"))
+    state = desired_state(policy_args("permit_output"))
     comparison = core.compare_states(core.parse_table(fixture(name)), state)
     assert comparison["changed"] is True
     assert (comparison["added"], comparison["removed"]) == (added, removed)
@@ -369,8 +375,8 @@ def test_unknown_objects_are_kept_for_the_diff():
     assert '# unrecognised object: {"set":{"elem":' in text
     assert '# unrecognised object: {"counter":{"name":"c","packets":1}}' in text
     assert "\t\t# unrecognised rule: " in text
-    state, _ = desired(policy_args("permit_output"))
-    _, removed = core.diff_lines(text, core.render_ruleset(state))
+    state = desired_state(policy_args("permit_output"))
+    removed = core.diff_lines(text, core.render_ruleset(state))[1]
     assert len([line for line in removed if line.startswith("# unrecognised")]) == 4
 
 
@@ -494,7 +500,7 @@ def test_gathered_round_trips_to_the_live_table(name):
     live = core.parse_table(fixture(name))
     gathered = core.state_to_policy(live)
     assert json.loads(json.dumps(gathered)) == gathered
-    state, _ = desired(gathered)
+    state = desired_state(gathered)
     assert state == live
 
 
@@ -554,6 +560,20 @@ def test_rollback_shell_restores_when_not_confirmed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nft", "nft.log", "t.rolledback"]
 
 
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="setsid (util-linux) is not installed")
+def test_rollback_command_returns_at_once_and_restores_later(tmp_path):
+    nft, log = _fake_nft(tmp_path)
+    script, marker = tmp_path / "t.abc.rollback", tmp_path / "t.rolledback"
+    script.write_text("restore me\n")
+    command = core.rollback_command("/bin/sh", nft, str(script), 1, str(marker))
+    started = time.monotonic()
+    subprocess.run(command, check=True, capture_output=True, timeout=5)
+    assert time.monotonic() - started < 1 and script.exists()
+    while not marker.exists() and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    assert marker.exists() and "restore me" in log.read_text()
+
+
 def test_rollback_shell_does_nothing_once_confirmed(tmp_path):
     nft, log = _fake_nft(tmp_path)
     script, marker = tmp_path / "t.abc.rollback", tmp_path / "t.rolledback"
@@ -581,8 +601,8 @@ json_values = st.recursive(
 
 nft_objects = st.dictionaries(st.sampled_from(["table", "set", "chain", "rule", "counter", "metainfo"]),
                               json_values, min_size=1, max_size=1)
-nft_documents = st.one_of(json_values, st.fixed_dictionaries({"nftables": st.lists(nft_objects | json_values,
-                                                                                     max_size=6)}))
+nft_documents = st.one_of(
+    json_values, st.fixed_dictionaries({"nftables": st.lists(nft_objects | json_values, max_size=6)}))
 
 
 def _exercise(data):
@@ -619,7 +639,7 @@ SHADOWED = fixture("shadowing_honoured")
 @given(st.sampled_from([PERMIT, SHADOWED]), st.data())
 def test_mutated_real_output_parses_or_raises_the_parse_error(original, data):
     document = copy.deepcopy(original)
-    for _ in range(data.draw(st.integers(1, 3))):
+    for unused in range(data.draw(st.integers(1, 3))):
         paths = list(_paths(document))[1:]
         if not paths:
             break
