@@ -37,7 +37,7 @@ def lab_cli(*args, timeout=120, check=True):
 
 
 class Lab:
-    """The running lab: its state plus helpers that run probes in its hosts."""
+    """The running lab: its state, and probes that run inside its hosts."""
 
     def __init__(self, state):
         self.state = state

@@ -39,6 +39,8 @@ Commands: image, images, up, down, status, inventory, impair, exec.
 import argparse
 import base64
 import concurrent.futures
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import ipaddress
@@ -226,11 +228,27 @@ def remove_rootfs(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def image_lock():
+    """One image build at a time on this machine (labs may start in parallel)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".image.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def build_image(force=False):
     tag = image_tag()
     if not force and image_exists(tag):
         log(f"image {tag} is up to date")
         return tag
+    with image_lock():
+        if force or not image_exists(tag):
+            build_image_now(tag)
+    return tag
+
+
+def build_image_now(tag):
     require_tool("debootstrap")
     mirror = apt_mirror()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -243,7 +261,6 @@ def build_image(force=False):
     finally:
         remove_rootfs(rootfs)
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
-    return tag
 
 
 def bootstrap_rootfs(rootfs, mirror):
