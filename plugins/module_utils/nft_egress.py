@@ -266,7 +266,7 @@ def _rule(raw, index, groups):
     if not isinstance(targets, list) or not targets:
         raise PolicyError(field + ".destinations", "must be a non-empty list of group names from destinations")
     for target in targets:
-        if target not in groups:
+        if not isinstance(target, str) or target not in groups:
             raise PolicyError(field + ".destinations", "%r is not a group of destinations (known: %s)"
                               % (target, ", ".join(groups) or "none"))
     return {"name": name, "protocol": protocol, "ports": canonical_ports(ranges),

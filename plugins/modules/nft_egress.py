@@ -585,7 +585,7 @@ def confirm(module, policy):
 # ---------------------------------------------------------------------------
 
 def apply(module, nft, policy, decision, live):
-    """Apply the one transaction, behind a rollback timer when asked; return the rollback fields."""
+    """Apply the one transaction, behind a rollback timer when asked; fail with nft's message when it refuses."""
     armed = None
     if policy["rollback_timeout"]:
         armed = arm_rollback(module, nft, policy, live is not None)

@@ -618,10 +618,35 @@ def _exercise(data):
         pass
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nft_documents)
 def test_fuzzed_documents_parse_or_raise_the_parse_error(data):
     _exercise(data)
+
+
+policy_values = st.one_of(
+    json_values, st.lists(st.sampled_from(["media", 443, "3478", "49152-65535", "0-1", "198.51.100.0/24",
+                                           "2001:db8::1", "turn.dlegate.example", "x" * 70, None]), max_size=3))
+policy_arguments = st.dictionaries(
+    st.sampled_from(["state", "mode", "hook", "table", "priority", "permit_mark", "source_networks",
+                     "destinations", "rules", "unresolved", "nameservers", "resolve_timeout", "resolved",
+                     "rollback_timeout", "confirm"]),
+    st.one_of(policy_values,
+              st.dictionaries(st.sampled_from(["media", "Media", "sources", "turn.dlegate.example"]), policy_values),
+              st.lists(st.fixed_dictionaries({"name": policy_values, "protocol": st.sampled_from(["tcp", "udp", 6]),
+                                              "ports": policy_values, "destinations": policy_values}), max_size=2)))
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy_arguments)
+def test_any_arguments_are_a_policy_or_a_policy_error(args):
+    try:
+        policy = core.normalize_policy(args)
+    except PolicyError as error:
+        assert error.field.split(".")[0].split("[")[0] in args or error.field.startswith(("rules", "destinations"))
+        return
+    state = core.build_desired_state(dict(policy, unresolved="skip"))[0]
+    core.render_ruleset(state)
 
 
 def _paths(value, path=()):
@@ -635,7 +660,7 @@ PERMIT = fixture("permit_output")
 SHADOWED = fixture("shadowing_honoured")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from([PERMIT, SHADOWED]), st.data())
 def test_mutated_real_output_parses_or_raises_the_parse_error(original, data):
     document = copy.deepcopy(original)
