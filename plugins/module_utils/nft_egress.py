@@ -559,7 +559,7 @@ def _dump(value):
 
 
 def _strip_runtime(kind, body):
-    """The object without what nft adds at runtime (handles, counter values), for display."""
+    """The object without its handle and the family and table it belongs to, for display."""
     return {kind: {k: v for k, v in body.items() if k not in ("handle", "family", "table")}}
 
 
