@@ -637,7 +637,7 @@ policy_arguments = st.dictionaries(
                                               "ports": policy_values, "destinations": policy_values}), max_size=2)))
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_arguments)
 def test_any_arguments_are_a_policy_or_a_policy_error(args):
     try:
