@@ -1,6 +1,7 @@
 """Fixtures for the network lab tests: one lab, named lab-test on slot 5 with
 one endpoint, for the whole session. Every probe runs inside a lab host."""
 
+import fcntl
 import importlib.util
 import json
 import re
@@ -98,13 +99,18 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def lab():
-    lab_cli("up", "--name", LAB_NAME, "--slot", str(LAB_SLOT), "--endpoints", "1",
-            timeout=1800)
-    state = json.loads((REPO / ".cache" / "lab" / LAB_NAME / "state.json").read_text())
-    try:
-        yield Lab(state)
-    finally:
-        lab_cli("down", "--name", LAB_NAME, check=False)
+    # one test lab per machine at a time: a second session waits for the first
+    lock_path = REPO / ".cache" / "lab" / f".{LAB_NAME}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lab_cli("up", "--name", LAB_NAME, "--slot", str(LAB_SLOT), "--endpoints", "1",
+                timeout=1800)
+        state = json.loads((REPO / ".cache" / "lab" / LAB_NAME / "state.json").read_text())
+        try:
+            yield Lab(state)
+        finally:
+            lab_cli("down", "--name", LAB_NAME, check=False)
 
 
 PERMIT_TABLE = "lab_test_permit"

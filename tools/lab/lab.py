@@ -8,14 +8,14 @@ the host bridge of each podman network keeps .1, no container ever gets it):
     site network (internal)                      internet network (internal)
     198.18.(10+2N).0/24                          198.18.(11+2N).0/24
 
-    endpoint1  .11 --+                      +-- dns     .53  dnsmasq, authoritative
-    endpoint2  .12 --+                      |                for dlegate.test
-    ...              |      +--------+      +-- signal  .10  HTTPS + WSS echo, TCP 443
-    endpointK  .1K --+------| gw     |------+
-                      .254  | NAT    | .254 +-- turn    .20  coturn, long-term users: STUN/TURN
-                            | site FW|              .21  UDP+TCP 3478, TURN/TLS TCP 443,
-                            +--------+                   relay range; .21: 2nd coturn,
-                                                         REST shared secret, same ports
+    endpoint1  .11 ----+                      +-- dns     .53  dnsmasq, authoritative
+    endpoint2  .12 ----+                      |                for dlegate.test
+    ...                |      +--------+      +-- signal  .10  HTTPS + WSS echo, TCP 443
+    endpointK  .(10+K)-+------| gw     |------+
+                        .254  | NAT    | .254 +-- turn    .20  coturn, long-term users
+                              | site FW|                  .21  coturn, REST shared secret
+                              +--------+                       both: STUN/TURN UDP+TCP 3478,
+                                                               TURN/TLS TCP 443, relay range
 
 DNS (lab dns host, zone dlegate.test): signal -> .10; turn, media, stun -> .20;
 turn-rest -> .21; other names in the zone NXDOMAIN, names outside it REFUSED
@@ -116,7 +116,7 @@ def run(cmd, check=True, input=None, timeout=None, env=None):
     return proc
 
 
-def podman(*args, check=True, input=None, timeout=None):
+def podman(*args, check=True, input=None, timeout=300):
     require_tool("podman")
     return run(["podman", *args], check=check, input=input, timeout=timeout,
                env=podman_env())
