@@ -251,6 +251,7 @@ def build_image(force=False):
 def build_image_now(tag):
     require_tool("debootstrap")
     mirror = apt_mirror()
+    old_id = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
     CACHE.mkdir(parents=True, exist_ok=True)
     rootfs = tempfile.mkdtemp(prefix="rootfs-", dir=CACHE)
     started = time.monotonic()
@@ -260,6 +261,8 @@ def build_image_now(tag):
         import_rootfs(rootfs, tag)
     finally:
         remove_rootfs(rootfs)
+    if old_id:   # a forced rebuild leaves the old image untagged: drop it unless in use
+        podman("rmi", old_id, check=False)
     log(f"built {tag} in {time.monotonic() - started:.0f}s")
 
 
@@ -358,6 +361,7 @@ def plan(name, slot=0, endpoints=2, relay_range="49152-65535"):
     return {
         "name": name, "slot": slot, "label": f"{LABEL}={name}",
         "site_network": str(site), "internet_network": str(inet),
+        "subnets": {"site": str(site), "internet": str(inet)},
         "networks": {"site": f"{name}-site", "internet": f"{name}-internet"},
         "hosts": hosts,
         "domain": DOMAIN,
