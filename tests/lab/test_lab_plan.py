@@ -14,6 +14,7 @@ def test_slot_addressing_never_gives_a_container_the_bridge_address():
     state = lab.plan("unit", slot=7, endpoints=20)
     assert state["site_network"] == "198.18.24.0/24"
     assert state["internet_network"] == "198.18.25.0/24"
+    assert state["subnets"] == {"site": "198.18.24.0/24", "internet": "198.18.25.0/24"}
     addresses = [ip for spec in state["hosts"].values() for ip in spec["addresses"].values()]
     assert len(addresses) == len(set(addresses)) == 20 + 5
     assert not any(ip.endswith(".1") for ip in addresses)
