@@ -35,17 +35,21 @@ def print_summary(report_file):
     report = json.loads(report_file.read_text())
     hosts = report["hosts"]
     print("\nSite onboarding summary")
-    for stage, info in report["stages"].items():
+    for stage in ("preflight", "configure", "verify"):
+        info = report["stages"][stage]
         missing = ", ".join(info["not_available"]) or "none"
         print(f"  {stage:<10} ran: {', '.join(info['ran'])}; not available yet: {missing}")
-    print(f"  {'host':<12} {'before':<14} {'configure':<10} after")
+    print(f"  {'host':<12} {'before':<14} {'changed':<8} {'after':<14} HTTPS 443")
     for name, record in hosts.items():
         before = "compliant" if record["preflight_egress_compliant"] else "non-compliant"
         after = "compliant" if record["verify_egress_compliant"] else "NON-COMPLIANT"
         changed = record["configure"].get("egress_changed", "not_run")
-        print(f"  {name:<12} {before:<14} {str(changed):<10} {after}")
+        https = record["verify"].get("https_status") or {}
+        reach = ", ".join(f"{dest} {'BLOCKED' if status == -1 else status}" for dest, status in https.items()) or "-"
+        print(f"  {name:<12} {before:<14} {str(changed):<8} {after:<14} {reach}")
     print(f"Report: {report_file}")
-    return all(record["verify_egress_compliant"] for record in hosts.values())
+    return all(record["verify_egress_compliant"] and -1 not in (record["verify"].get("https_status") or {}).values()
+               for record in hosts.values())
 
 
 def main():

@@ -2,7 +2,7 @@
 
 Stages (all by default, in this order):
   unit      pytest on the pure code under plugins/ (tests/unit)
-  lint      ansible-lint, production profile
+  lint      ansible-lint, production profile; role READMEs match their argument specs
   sanity    ansible-test sanity on a clean copy of the collection
   lab       pytest proving the lab itself (tests/lab)
   molecule  every Molecule scenario of every role, against the lab
@@ -30,7 +30,8 @@ def stage_unit():
 
 
 def stage_lint():
-    return run(["ansible-lint", "--offline", "-q"])
+    docs = run([sys.executable, "tools/role_docs.py", "--check"])
+    return run(["ansible-lint", "--offline", "-q"]) or docs
 
 
 # Not part of the built collection (galaxy.yml build_ignore), so not sanity-tested.
