@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -21,19 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dlegate.rtc.plugins.module_utils import nft_egress as core
+from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.fixtures import fixture, policy_args
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft_egress import NftParseError, PolicyError
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
-
-def fixture(name):
-    with open(os.path.join(FIXTURES, name + ".nft.json")) as handle:
-        return json.load(handle)
-
-
-def policy_args(name):
-    with open(os.path.join(FIXTURES, "policies.json")) as handle:
-        return json.load(handle)[name]
 
 
 def desired(args, answers=None, errors=None):
