@@ -7,7 +7,7 @@ RTC_CACHE="$RTC_ROOT/.cache"
 RTC_VENV="$RTC_CACHE/venv"
 RTC_COLLECTIONS="$RTC_CACHE/collections"
 
-APT_PACKAGES=(podman runc debootstrap nftables openssl uidmap iproute2 ca-certificates python3-venv git rsync)
+APT_PACKAGES=(podman runc debootstrap nftables openssl uidmap iproute2 ca-certificates python3-venv git)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
