@@ -55,15 +55,20 @@ def print_summary(report_file):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--name", default="dlegate", help="lab name (default: dlegate)")
+    parser.add_argument("--slot", type=int, default=0, help="lab slot, which picks its subnets (default: 0)")
     parser.add_argument("--endpoints", type=int, default=2, help="number of endpoints (default: 2)")
+    parser.add_argument("--reuse-lab", action="store_true", help="keep the lab as it is when it is already up")
+    parser.add_argument("--check", action="store_true", help="audit only: run the playbook in check mode")
     parser.add_argument("--report", type=Path, default=ROOT / "reports" / "site_onboarding.json")
     args = parser.parse_args()
-    lab("up", "--name", args.name, "--endpoints", str(args.endpoints))
     inventory = ROOT / ".cache" / "lab" / args.name / "inventory.yml"
+    if not (args.reuse_lab and inventory.exists()):
+        lab("up", "--name", args.name, "--slot", str(args.slot), "--endpoints", str(args.endpoints))
     write_site_vars(inventory.parent, lab_state(args.name))
     args.report.unlink(missing_ok=True)
     play = subprocess.run(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK),
-                           "-e", f"dlegate_report_file={args.report.resolve()}"], check=False)
+                           "-e", f"dlegate_report_file={args.report.resolve()}",
+                           *(["--check", "--diff"] if args.check else [])], check=False)
     compliant = args.report.exists() and print_summary(args.report)
     print(f"The lab stays up for exploring: ./rtc lab status --name {args.name}; "
           f"remove it with ./rtc lab down --name {args.name}")

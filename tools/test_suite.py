@@ -6,6 +6,7 @@ Stages (all by default, in this order):
   sanity    ansible-test sanity on a clean copy of the collection
   lab       pytest proving the lab itself (tests/lab)
   molecule  every Molecule scenario of every role, against the lab
+  playbooks the site-onboarding playbook end to end: check-mode audit, onboarding, rerun
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache"
-STAGES = ("unit", "lint", "sanity", "lab", "molecule")
+STAGES = ("unit", "lint", "sanity", "lab", "molecule", "playbooks")
 
 
 def run(cmd, cwd=ROOT, env=None):
@@ -67,6 +68,10 @@ def stage_sanity():
 
 def stage_lab():
     return run([sys.executable, "-m", "pytest", "tests/lab", "-q", "-p", "no:cacheprovider"])
+
+
+def stage_playbooks():
+    return run([sys.executable, "-m", "pytest", "tests/playbooks", "-q", "-p", "no:cacheprovider"])
 
 
 def scenario_dirs():
