@@ -20,10 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.dlegate.rtc.plugins.module_utils import nft_egress as core
-from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.fixtures import fixture, policy_args
+from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.nft_fixtures import fixture, policy_args
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft_egress import NftParseError, PolicyError
-
-
 
 
 def desired(args, answers=None, errors=None):

@@ -13,13 +13,12 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.dlegate.rtc.plugins.module_utils import nft_egress as core
-from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.fixtures import fixture, policy_args
+from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.nft_fixtures import fixture, policy_args
 from ansible_collections.dlegate.rtc.plugins.modules import nft_egress
 
 NFT = "/usr/sbin/nft"
 EMPTY = {"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5",
                                     "json_schema_version": 1}}]}
-
 
 
 class Exited(Exception):
