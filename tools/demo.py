@@ -34,7 +34,8 @@ def write_site_vars(inventory_dir, state):
 def print_summary(report_file):
     report = json.loads(report_file.read_text())
     hosts = report["hosts"]
-    print("\nSite onboarding summary")
+    audit = report.get("check_mode") in (True, "True")
+    print("\nSite onboarding summary" + (" (check mode: an audit, nothing was changed)" if audit else ""))
     for stage in ("preflight", "configure", "verify"):
         info = report["stages"][stage]
         missing = ", ".join(info["not_available"]) or "none"

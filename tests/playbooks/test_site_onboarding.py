@@ -54,6 +54,8 @@ def test_check_mode_audit_reports_the_gap_and_changes_nothing(runs):
         assert record["configure"]["egress_changed"] in (True, "True")
         assert record["verify_egress_compliant"] is False
     assert runs["tables_after_audit"] == {"gw": False, "endpoint1": False}
+    # The read-only HTTPS check runs in audits too, and sees the locked-down gateway.
+    assert report["hosts"]["endpoint1"]["verify"]["https_status"] == {"signal.dlegate.test": -1}
 
 
 def test_onboarding_makes_every_host_compliant_and_signalling_reachable(runs):
