@@ -7,7 +7,10 @@ RTC_CACHE="$RTC_ROOT/.cache"
 RTC_VENV="$RTC_CACHE/venv"
 RTC_COLLECTIONS="$RTC_CACHE/collections"
 
-APT_PACKAGES=(podman runc debootstrap nftables openssl uidmap iproute2 ca-certificates python3-venv git)
+# netavark/aardvark-dns: the network stack the lab is built and tested on (podman would
+# otherwise settle for the CNI plugins); debian-archive-keyring: debootstrap verifies with it.
+APT_PACKAGES=(podman runc netavark aardvark-dns debootstrap debian-archive-keyring nftables openssl
+              uidmap iproute2 ca-certificates python3-venv git)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -20,7 +23,7 @@ ensure_apt_packages() {
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
 ensure_venv() {
