@@ -9,7 +9,7 @@ RTC_COLLECTIONS="$RTC_CACHE/collections"
 
 # netavark/aardvark-dns: the network stack the lab is built and tested on (podman would
 # otherwise settle for the CNI plugins); debian-archive-keyring: debootstrap verifies with it.
-APT_PACKAGES=(podman runc netavark aardvark-dns debootstrap debian-archive-keyring nftables openssl
+APT_PACKAGES=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring nftables openssl
               uidmap iproute2 ca-certificates python3-venv git)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
