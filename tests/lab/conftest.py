@@ -2,7 +2,6 @@
 one endpoint, for the whole session. Every probe runs inside a lab host."""
 
 import fcntl
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,19 +11,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_PY = REPO / "tools" / "lab" / "lab.py"
+LAB_DIR = REPO / "tools" / "lab"
+LAB_PY = LAB_DIR / "lab.py"
 LAB_NAME = "lab-test"
 LAB_SLOT = 5
 
-
-def load_lab_module():
-    spec = importlib.util.spec_from_file_location("dlegate_lab", LAB_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lab_module = load_lab_module()
+sys.path.insert(0, str(LAB_DIR))
+from rtclab import common, podman  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def lab_cli(*args, timeout=120, check=True):
@@ -53,11 +46,11 @@ class Lab:
         container = self.state["hosts"][host]["container"]
         args = ["exec", "-i", container, "sh", "-c", script] if input else \
             ["exec", container, "sh", "-c", script]
-        return lab_module.podman(*args, check=False, input=input, timeout=timeout)
+        return podman.podman(*args, check=False, input=input, timeout=timeout)
 
     def python(self, host, code, timeout=60):
         container = self.state["hosts"][host]["container"]
-        return lab_module.podman("exec", "-i", container, "python3", "-", check=False,
+        return podman.podman("exec", "-i", container, "python3", "-", check=False,
                                  input=code, timeout=timeout)
 
     def impair(self, *args):
@@ -124,7 +117,7 @@ def permitted(lab):
     src = lab.addr("endpoint1")
     script = (f"table inet {PERMIT_TABLE} {{\n chain prerouting {{\n"
               "  type filter hook prerouting priority mangle; policy accept;\n"
-              f"  ip saddr {src} meta mark set mark or {lab_module.PERMIT_MARK}\n }}\n}}\n")
+              f"  ip saddr {src} meta mark set mark or {common.PERMIT_MARK}\n }}\n}}\n")
     proc = lab.sh("gw", "nft -f -", input=script)
     assert proc.returncode == 0, proc.stderr
     try:

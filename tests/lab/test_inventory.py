@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import lab_cli, lab_module
+from conftest import lab_cli
+from rtclab.podman import podman_env
 
 
 def ansible_tool(name):
@@ -29,7 +30,7 @@ def test_ansible_reaches_every_host_through_the_inventory(lab):
         pytest.skip("ansible is not installed in this environment")
     proc = subprocess.run([tool, "-i", lab.state["inventory"], "all", "-m", "ping"],
                           capture_output=True, text=True, timeout=180, check=False,
-                          env=lab_module.podman_env())
+                          env=podman_env())
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.stdout.count("SUCCESS") == len(lab.state["hosts"])
 

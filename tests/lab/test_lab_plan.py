@@ -7,11 +7,12 @@ import ipaddress
 
 import pytest
 
-from conftest import lab_module as lab
+from rtclab import image, topology
+from rtclab.common import LabError
 
 
 def test_slot_addressing_never_gives_a_container_the_bridge_address():
-    state = lab.plan("unit", slot=7, endpoints=20)
+    state = topology.plan("unit", slot=7, endpoints=20)
     assert state["site_network"] == "198.18.24.0/24"
     assert state["internet_network"] == "198.18.25.0/24"
     assert state["subnets"] == {"site": "198.18.24.0/24", "internet": "198.18.25.0/24"}
@@ -24,8 +25,8 @@ def test_slot_addressing_never_gives_a_container_the_bridge_address():
 
 @pytest.mark.parametrize("bad", [dict(slot=100), dict(endpoints=0), dict(relay_range="9-8")])
 def test_plan_rejects_bad_arguments(bad):
-    with pytest.raises(lab.LabError):
-        lab.plan("unit", **bad)
+    with pytest.raises(LabError):
+        topology.plan("unit", **bad)
 
 
 def test_mirror_from_deb822_sources_picks_the_bookworm_entry():
@@ -33,24 +34,24 @@ def test_mirror_from_deb822_sources_picks_the_bookworm_entry():
             "Suites: bookworm-security\nComponents: main\n\n"
             "Types: deb\n# comment\nURIs: http://mirror.invalid/debian\n"
             "Suites: bookworm bookworm-updates\nComponents: main\n")
-    assert lab.parse_sources_deb822(text) == ["http://mirror.invalid/debian"]
+    assert image.parse_sources_deb822(text) == ["http://mirror.invalid/debian"]
 
 
 def test_mirror_from_one_line_sources():
     text = ("# deb http://old.invalid/debian bookworm main\n"
             "deb [arch=amd64 signed-by=/k.gpg] http://mirror.invalid/debian bookworm main\n"
             "deb http://mirror.invalid/debian-security bookworm-security main\n")
-    assert lab.parse_sources_list(text) == ["http://mirror.invalid/debian"]
+    assert image.parse_sources_list(text) == ["http://mirror.invalid/debian"]
 
 
 def test_rest_credentials_follow_the_turn_rest_scheme():
-    user, password = lab.turn_rest_credentials("s3cret", "alice", ttl=60, now=1000)
+    user, password = topology.turn_rest_credentials("s3cret", "alice", ttl=60, now=1000)
     assert user == "1060:alice"
     expected = hmac.new(b"s3cret", b"1060:alice", hashlib.sha1).digest()
     assert base64.b64decode(password) == expected
 
 
 def test_image_key_changes_with_the_package_list(monkeypatch):
-    key = lab.image_key()
-    monkeypatch.setattr(lab, "read_packages", lambda: ["python3"])
-    assert lab.image_key() != key and len(key) == 12
+    key = image.image_key()
+    monkeypatch.setattr(image, "read_packages", lambda: ["python3"])
+    assert image.image_key() != key and len(key) == 12

@@ -3,11 +3,11 @@ way: every probe runs on gw itself (its own traffic is not forwarded)."""
 
 import json
 
-from conftest import lab_module
+from rtclab import lifecycle, topology
 
 
 def test_status_reports_every_host_and_service_up(lab):
-    status = lab_module.lab_status(lab.name)
+    status = lifecycle.lab_status(lab.name)
     assert status["healthy"], status
     assert set(status["hosts"]) == {"gw", "dns", "signal", "turn", "endpoint1"}
 
@@ -90,7 +90,7 @@ def test_turn_relays_with_rest_secret_credentials(lab):
 
 
 def test_turn_rest_server_accepts_precomputed_rest_credentials(lab):
-    user, password = lab_module.turn_rest_credentials(lab.state["turn"]["secret"], "carol")
+    user, password = topology.turn_rest_credentials(lab.state["turn"]["secret"], "carol")
     sent, received = lab.uclient("gw", "-u", user, "-w", password, messages=20,
                                  server=lab.state["turn"]["rest_server"])[:2]
     assert received == sent > 0

@@ -1,0 +1,91 @@
+"""The plan of a lab: names, subnets, addresses and credentials, without side effects."""
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import time
+
+from .common import CACHE, DOMAIN, ENDPOINT_BASE, GW_OFFSET, LABEL, LabError, MAX_ENDPOINTS, SERVICE_OFFSETS, TURN_REST_OFFSET, TURN_USERS
+
+
+def check_name(name):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", name or ""):
+        raise LabError(f"bad lab name {name!r}: use 1-31 of a-z 0-9 -")
+    return name
+
+
+def parse_range(text):
+    match = re.fullmatch(r"(\d+)-(\d+)", text or "")
+    low, high = (int(match.group(1)), int(match.group(2))) if match else (0, -1)
+    if not 1024 <= low <= high <= 65535:
+        raise LabError(f"bad port range {text!r}: want LO-HI within 1024-65535")
+    return [low, high]
+
+
+def subnets(slot):
+    if not 0 <= slot <= 99:
+        raise LabError(f"bad slot {slot}: want 0..99")
+    return (ipaddress.ip_network(f"198.18.{10 + 2 * slot}.0/24"),
+            ipaddress.ip_network(f"198.18.{11 + 2 * slot}.0/24"))
+
+
+def host_entry(name, host, role, addresses, dns):
+    return {"container": f"{name}-{host}", "role": role, "addresses": addresses,
+            "dns": dns}
+
+
+def plan_hosts(name, site, inet, endpoints):
+    gw_site, gw_inet = str(site[GW_OFFSET]), str(inet[GW_OFFSET])
+    dns = str(inet[SERVICE_OFFSETS["dns"]])
+    hosts = {"gw": host_entry(name, "gw", "gateway",
+                              {"site": gw_site, "internet": gw_inet}, dns)}
+    for svc, offset in SERVICE_OFFSETS.items():
+        hosts[svc] = host_entry(name, svc, "service", {"internet": str(inet[offset])}, dns)
+    for index in range(1, endpoints + 1):
+        hosts[f"endpoint{index}"] = host_entry(
+            name, f"endpoint{index}", "endpoint",
+            {"site": str(site[ENDPOINT_BASE + index])}, gw_site)
+    return hosts
+
+
+def plan(name, slot=0, endpoints=2, relay_range="49152-65535"):
+    """The complete description of a lab (what state.json holds), without side effects."""
+    check_name(name)
+    if not 1 <= endpoints <= MAX_ENDPOINTS:
+        raise LabError(f"bad endpoint count {endpoints}: want 1..{MAX_ENDPOINTS}")
+    site, inet = subnets(slot)
+    hosts = plan_hosts(name, site, inet, endpoints)
+    signal, turn = hosts["signal"]["addresses"]["internet"], hosts["turn"]["addresses"]["internet"]
+    turn_rest = str(inet[TURN_REST_OFFSET])
+    hosts["turn"]["aliases"] = [turn_rest]
+    state_dir = CACHE / name
+    return {
+        "name": name, "slot": slot, "label": f"{LABEL}={name}",
+        "site_network": str(site), "internet_network": str(inet),
+        "subnets": {"site": str(site), "internet": str(inet)},
+        "networks": {"site": f"{name}-site", "internet": f"{name}-internet"},
+        "hosts": hosts,
+        "domain": DOMAIN,
+        "domains": {f"signal.{DOMAIN}": signal, f"turn.{DOMAIN}": turn,
+                    f"media.{DOMAIN}": turn, f"stun.{DOMAIN}": turn,
+                    f"turn-rest.{DOMAIN}": turn_rest},
+        "relay_range": parse_range(relay_range),
+        "turn": {"realm": DOMAIN, "server": turn, "rest_server": turn_rest,
+                 "ports": {"udp": 3478, "tcp": 3478, "tls": 443},
+                 "users": {user: secrets.token_urlsafe(12) for user in TURN_USERS},
+                 "secret": secrets.token_hex(16)},
+        "state_dir": str(state_dir),
+        "ca_cert": str(state_dir / "pki" / "ca.crt"),
+        "inventory": str(state_dir / "inventory.yml"),
+        "impairments": [],
+    }
+
+
+def turn_rest_credentials(secret, user, ttl=3600, now=None):
+    """TURN REST API credentials (username 'expiry:user', HMAC-SHA1 password)."""
+    username = f"{int(now if now is not None else time.time()) + ttl}:{user}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
