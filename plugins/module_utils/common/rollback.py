@@ -174,12 +174,12 @@ def spawn_detached(argv):
 class RollbackStore(object):
     """The pending rollbacks of one resource on this host."""
 
-    def __init__(self, resource, run_dir=RUN_DIR, spawn=spawn_detached, python=None, clock=time.time):
+    def __init__(self, resource, run_dir=None, spawn=None, python=None, clock=time.time):
         if not RESOURCE.fullmatch(resource):
             raise ValueError("bad resource id %r" % resource)
         self.resource = resource
-        self.run_dir = run_dir
-        self.spawn = spawn
+        self.run_dir = run_dir or RUN_DIR
+        self.spawn = spawn or spawn_detached
         self.python = python or sys.executable
         self.clock = clock
 
