@@ -33,6 +33,15 @@ def test_case(host, case):
     check_case(host, nft_egress.main, case)
 
 
+def test_a_5000_digit_port_names_its_field_without_a_traceback(host):
+    nft = host.binary("nft", [])
+    args = {"config": {"destinations": {"media": ["198.51.100.20"]},
+                       "rules": [{"name": "media", "protocol": "udp", "ports": ["5" * 5000], "destinations": ["media"]}]}}
+    failed, result = host.run(nft_egress.main, args)
+    assert failed and result["field"] == "config.rules[0].ports[0]" and "is not a port" in result["msg"]
+    assert len(result["msg"]) < 300 and nft.calls == []
+
+
 # ---------------------------------------------------------------------------
 # DNS on the managed host
 # ---------------------------------------------------------------------------
