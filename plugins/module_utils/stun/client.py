@@ -139,6 +139,13 @@ class Discards(object):
         return ProbeError(TIMEOUT, "no answer to %s within %.1f s" % (what, seconds))
 
 
+def no_answer(discards, transport, what, seconds):
+    """The ProbeError when the deadline passed without a valid answer."""
+    if transport.partial_frame:
+        discards.add("a frame cut short: the rest never came")
+    return discards.failure(what, seconds)
+
+
 def read_message(frame, discards):
     """The STUN message in a frame, or None (noted in ``discards``) when it is none."""
     if codec.is_channel_data(frame):
@@ -182,7 +189,7 @@ def transact(transport, request, transaction_id, deadline, what, key=None, on_ot
         frame = transport.receive(min(until, deadline.at))
         if frame is None:
             if deadline.expired():
-                raise discards.failure(what, time.monotonic() - start)
+                raise no_answer(discards, transport, what, time.monotonic() - start)
             continue
         received_at = time.monotonic()
         message = read_message(frame, discards)
@@ -286,7 +293,7 @@ def probe_binding_train(target, count, interval_ms=20, timeout=10.0, wait_ms=100
         if train.first_response is not None:
             result.update(binding_outcome(train.first_response))
         else:
-            failed(result, train.discards.failure("%d Binding requests" % count, timeout))
+            failed(result, no_answer(train.discards, transport, "%d Binding requests" % count, timeout))
     except ProbeError as exc:
         failed(result, exc)
     finally:
@@ -606,6 +613,7 @@ def relay_quality(client, relayed, count, interval_ms, mode, wait_ms):
     try:
         client.create_permission(relayed)
         if mode == "channel":
+            client.transport.channel_data = True
             client.channel_bind(CHANNEL, relayed)
         run_train(client.transport, train, interval_ms, wait_ms, client.deadline)
         relay.update(summarize_train(train.samples))

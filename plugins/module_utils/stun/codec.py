@@ -162,15 +162,31 @@ def encode_message(method, message_class, transaction_id, attributes=(), key=Non
     if len(transaction_id) != TRANSACTION_ID_LENGTH:
         raise ValueError("a transaction id has 12 bytes")
     body = b"".join(encode_attribute(attr_type, value) for attr_type, value in attributes)
+    message = _header(method, message_class, len(body), transaction_id) + body
     if key is not None:
-        covered = _header(method, message_class, len(body) + 4 + INTEGRITY_LENGTH, transaction_id) + body
-        body += encode_attribute(MESSAGE_INTEGRITY, hmac.new(key, covered, hashlib.sha1).digest())
+        message = append_integrity(message, key)
     if fingerprint:
-        covered = _header(method, message_class, len(body) + 8, transaction_id) + body
-        body += encode_attribute(FINGERPRINT, struct.pack("!I", fingerprint_value(covered)))
-    if len(body) > 0xFFFF:
+        message = append_fingerprint(message)
+    if len(message) > MAX_MESSAGE_LENGTH:
         raise ValueError("a STUN message carries at most 65535 bytes of attributes")
-    return _header(method, message_class, len(body), transaction_id) + body
+    return message
+
+
+def _with_length(message, extra):
+    """The message with its length field grown by ``extra`` bytes about to be appended."""
+    return message[:2] + struct.pack("!H", len(message) - HEADER_LENGTH + extra) + message[4:]
+
+
+def append_integrity(message, key):
+    """Append MESSAGE-INTEGRITY: HMAC-SHA1 over the message whose length already counts it."""
+    covered = _with_length(message, 4 + INTEGRITY_LENGTH)
+    return covered + encode_attribute(MESSAGE_INTEGRITY, hmac.new(key, covered, hashlib.sha1).digest())
+
+
+def append_fingerprint(message):
+    """Append FINGERPRINT: CRC-32 over the message whose length already counts it."""
+    covered = _with_length(message, 8)
+    return covered + encode_attribute(FINGERPRINT, struct.pack("!I", fingerprint_value(covered)))
 
 
 def fingerprint_value(data):
@@ -236,9 +252,7 @@ def decode_message(data):
 def _decode_attributes(data):
     attributes = []
     offset = HEADER_LENGTH
-    while offset < len(data):
-        if offset + 4 > len(data):
-            raise ParseError("STUN attribute header truncated at byte %d" % offset)
+    while offset < len(data):  # the length is a multiple of 4, so a whole attribute header follows
         attr_type, length = struct.unpack("!HH", data[offset:offset + 4])
         end = offset + 4 + length
         if end > len(data):
@@ -363,20 +377,24 @@ def decode_channel_data(data):
     return channel, bytes(data[4:4 + length])
 
 
-def stream_frame_length(buffer, padded_channel_data=True):
-    """How many bytes the next frame on a TCP/TLS stream takes, or None while fewer than 4 are buffered.
+def stream_frame_length(buffer, channel_data=False):
+    """How many bytes the next frame on a TCP/TLS stream takes, or None while too few are buffered.
 
-    A stream carries STUN messages (20-byte header plus length) and ChannelData
-    (4-byte header plus length, padded to 4 on a stream). Anything else means
-    the stream is not STUN and cannot be re-synchronised: ParseError."""
+    A stream carries STUN messages (20-byte header plus length) and, once a
+    channel is bound, ChannelData (4-byte header plus length, padded to 4 on a
+    stream). Anything else means the stream is not STUN and cannot be
+    re-synchronised: ParseError."""
     if len(buffer) < 4:
         return None
     first, length = buffer[0], struct.unpack("!H", bytes(buffer[2:4]))[0]
     if first & 0xC0 == 0:
+        if len(buffer) < 8:
+            return None
+        if bytes(buffer[4:8]) != MAGIC_COOKIE_BYTES:
+            raise ParseError("the stream carries no STUN message: wrong magic cookie")
         return HEADER_LENGTH + length
-    if is_channel_data(buffer):
-        total = CHANNEL_HEADER_LENGTH + length
-        return padded_length(total) if padded_channel_data else total
+    if channel_data and is_channel_data(buffer):
+        return padded_length(CHANNEL_HEADER_LENGTH + length)
     raise ParseError("the stream carries neither STUN nor ChannelData (first byte 0x%02x)" % first)
 
 

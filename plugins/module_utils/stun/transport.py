@@ -132,6 +132,8 @@ class Transport(object):
     """The common part: the socket, the server's address, timeouts from the deadline."""
 
     stream = False
+    channel_data = False
+    partial_frame = False
 
     def __init__(self, sock, target, sockaddr):
         self.sock = sock
@@ -187,6 +189,12 @@ class StreamTransport(Transport):
     def __init__(self, sock, target, sockaddr):
         super(StreamTransport, self).__init__(sock, target, sockaddr)
         self.buffer = bytearray()
+        self.channel_data = False  # set once a channel is bound: ChannelData may arrive
+
+    @property
+    def partial_frame(self):
+        """True while the start of a frame waits for the rest."""
+        return bool(self.buffer)
 
     def receive(self, until):
         """One STUN message or ChannelData frame (padding stripped), or None at ``until``.
@@ -195,7 +203,7 @@ class StreamTransport(Transport):
         byte is a ProbeError malformed_response."""
         while True:
             try:
-                needed = stream_frame_length(self.buffer)
+                needed = stream_frame_length(self.buffer, self.channel_data)
             except ParseError as exc:
                 raise ProbeError(MALFORMED_RESPONSE, str(exc))
             if needed is not None and len(self.buffer) >= needed:
@@ -252,7 +260,7 @@ def _handshake(sock, target, deadline):
     sock.settimeout(max(deadline.remaining(), 0.001))
     try:
         return context.wrap_socket(sock, server_hostname=target.tls_server_name)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        if isinstance(exc, ValueError):
-            raise ProbeError(TLS_FAILED, "TLS to %s: %s" % (target.host, exc))
+    except (OSError, ssl.SSLError) as exc:  # certificate errors are SSLErrors (and ValueErrors)
         raise network_error(exc, "TLS handshake with %s" % target.host)
+    except ValueError as exc:
+        raise ProbeError(TLS_FAILED, "TLS to %s: %s" % (target.host, exc))

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small STUN/TURN server on 127.0.0.1 (UDP and TCP) for the client and module tests.
 
-It answers Binding requests and runs the TURN long-term credential exchange
+It answers Binding requests (TCP optionally wrapped in TLS) and runs the TURN long-term credential exchange
 (401 challenge, optional 438 stale nonce, a configurable rejection code),
 Allocate, Refresh, CreatePermission and ChannelBind. Packets a client sends to
 its own relayed address come straight back as Data indications or ChannelData,
@@ -21,12 +21,10 @@ import threading
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.stun import codec
 
-HOSTILE = ("garbage", "truncated", "wrong_transaction", "silent", "not_stun_stream", "bad_integrity")
-
-
 class FakeServer(object):
     def __init__(self, users=None, realm="lab.test", stale_nonce_once=False, reject_code=401,
-                 hostile=None, drop_first=0, relay_drop_every=0, mapped=True, forbid_peer=False):
+                 hostile=None, drop_first=0, relay_drop_every=0, mapped=True, forbid_peer=False, tls=None,
+                 binding_error=None):
         self.users = users or {}
         self.realm = realm
         self.stale_nonce_once = stale_nonce_once
@@ -36,6 +34,8 @@ class FakeServer(object):
         self.relay_drop_every = relay_drop_every
         self.mapped = mapped
         self.forbid_peer = forbid_peer
+        self.tls = tls
+        self.binding_error = binding_error
         self.nonce = b"nonce-1"
         self.allocations = {}
         self.log = []
@@ -96,22 +96,42 @@ class FakeServer(object):
             ready, _w, _x = select.select([self.tcp], [], [], 0.05)
             if ready:
                 conn, client = self.tcp.accept()
+                if self.tls is not None:
+                    conn = self._handshake(conn)
+                    if conn is None:
+                        continue
                 thread = threading.Thread(target=self._serve_connection, args=(conn, client), daemon=True)
                 thread.start()
+
+    def _handshake(self, conn):
+        """TLS on an accepted connection (``tls`` is a server SSLContext); None when the client gives up."""
+        conn.settimeout(5)
+        try:
+            return self.tls.wrap_socket(conn, server_side=True)
+        except (OSError, ValueError):
+            conn.close()
+            return None
 
     def _serve_connection(self, conn, client):
         buffer = bytearray()
         with conn:
             while not self.stopping.is_set():
+                pending = conn.pending() if hasattr(conn, "pending") else 0
                 ready, _w, _x = select.select([conn], [], [], 0.05)
-                if not ready:
+                if not ready and not pending:
                     continue
-                chunk = conn.recv(65536)
+                try:
+                    chunk = conn.recv(65536)
+                except (OSError, ValueError):
+                    return
                 if not chunk:
                     return
                 buffer.extend(chunk)
                 while True:
-                    needed = codec.stream_frame_length(buffer)
+                    try:
+                        needed = codec.stream_frame_length(buffer, channel_data=True)
+                    except ParseError:
+                        return
                     if needed is None or len(buffer) < needed:
                         break
                     frame = bytes(buffer[:needed])
@@ -143,17 +163,29 @@ class FakeServer(object):
         if self.hostile == "truncated":
             return frame[:len(frame) - 7]
         if self.hostile == "wrong_transaction":
-            return frame[:8] + bytes(12) + frame[20:]
+            return codec.append_fingerprint(frame[:8] + os.urandom(12) + frame[20:-8])
         if self.hostile == "not_stun_stream":
             return b"HTTP/1.1 400 Bad Request\r\n\r\n"
         if self.hostile == "bad_integrity":
-            return bytes(frame[:-1]) + bytes([frame[-1] ^ 1])
+            return self._corrupt_integrity(frame)
         return b""
+
+    @staticmethod
+    def _corrupt_integrity(frame):
+        """The frame with one bit of its MESSAGE-INTEGRITY flipped and a FINGERPRINT that matches again."""
+        attribute = codec.decode_message(frame).find(codec.MESSAGE_INTEGRITY)
+        if attribute is None:
+            return frame
+        damaged = bytearray(frame[:-8])
+        damaged[attribute.offset + 4] ^= 1
+        return codec.append_fingerprint(bytes(damaged))
 
     def _dispatch(self, message, client, stream):
         if self.hostile == "silent":
             return []
         if message.method == codec.BINDING and message.message_class == codec.REQUEST:
+            if self.binding_error:
+                return [self._error(message, *self.binding_error)]
             return [self._success(message, self._mapped(client, message.transaction_id))]
         if message.message_class == codec.INDICATION and message.method == codec.SEND:
             return self._send_indication(message, client, stream)
