@@ -116,9 +116,9 @@ def network_error(exc, what):
     if isinstance(exc, socket.timeout):
         return ProbeError(TIMEOUT, "%s timed out" % what)
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return ProbeError(CERTIFICATE_INVALID, "%s: %s" % (what, exc.verify_message or exc))
+        return ProbeError(CERTIFICATE_INVALID, "%s: %s" % (what, getattr(exc, "verify_message", None) or exc))
     if isinstance(exc, ssl.SSLError):
-        return ProbeError(TLS_FAILED, "%s: %s" % (what, exc.reason or exc))
+        return ProbeError(TLS_FAILED, "%s: %s" % (what, getattr(exc, "reason", None) or exc))
     if isinstance(exc, ConnectionRefusedError):
         return ProbeError(CONNECTION_REFUSED, "%s: connection refused" % what)
     if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
