@@ -17,7 +17,7 @@ LAB_NAME = "lab-test"
 LAB_SLOT = 5
 
 sys.path.insert(0, str(LAB_DIR))
-from rtclab import common, podman  # noqa: E402  pylint: disable=wrong-import-position
+from rtclab import common, impairments, podman  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def lab_cli(*args, timeout=120, check=True):
@@ -55,6 +55,11 @@ class Lab:
 
     def impair(self, *args):
         return lab_cli("impair", "--name", self.name, *args)
+
+    def impaired(self, kind, **options):
+        """Context manager: the impairment holds inside the with-block and is
+        cleared after it, whatever happens (keywords of rtclab.impairments.make_impairment)."""
+        return impairments.impaired(self.name, kind, **options)
 
     # probes ---------------------------------------------------------------
 

@@ -7,54 +7,36 @@ import re
 def test_block_udp_stops_stun_until_cleared(permitted):
     lab = permitted
     assert lab.stun_mapped("endpoint1") is not None
-    lab.impair("block-udp")
-    try:
+    with lab.impaired("block-udp"):
         assert lab.stun_mapped("endpoint1", seconds=2) is None
         assert lab.https_status("endpoint1") == "200"   # TCP unaffected
-    finally:
-        lab.impair("clear", "block-udp")
     assert lab.stun_mapped("endpoint1") is not None
 
 
 def test_block_udp_port_range_spares_other_ports(permitted):
     lab = permitted
-    lab.impair("block-udp", "--range", "3000-3400")
-    try:
+    with lab.impaired("block-udp", ports="3000-3400"):
         assert lab.stun_mapped("endpoint1") is not None
-    finally:
-        lab.impair("clear", "block-udp")
-    lab.impair("block-udp", "--port", "3478")
-    try:
+    with lab.impaired("block-udp", ports="3478"):
         assert lab.stun_mapped("endpoint1", seconds=2) is None
-    finally:
-        lab.impair("clear", "block-udp")
 
 
 def test_block_tcp443_stops_https_unless_excepted(permitted):
     lab = permitted
-    lab.impair("block-tcp443")
-    try:
+    with lab.impaired("block-tcp443"):
         assert lab.https_status("endpoint1", seconds=2) is None
         assert lab.stun_mapped("endpoint1") is not None   # UDP unaffected
-    finally:
-        lab.impair("clear", "block-tcp443")
     assert lab.https_status("endpoint1") == "200"
-    lab.impair("block-tcp443", "--except", lab.addr("endpoint1"))
-    try:
+    with lab.impaired("block-tcp443", except_source=lab.addr("endpoint1")):
         assert lab.https_status("endpoint1") == "200"
-    finally:
-        lab.impair("clear", "block-tcp443")
 
 
 def test_dns_nxdomain_breaks_resolution_until_cleared(permitted):
     lab = permitted
-    lab.impair("dns-nxdomain", "signal.dlegate.test")
-    try:
+    with lab.impaired("dns-nxdomain", target="signal.dlegate.test"):
         assert lab.resolve("endpoint1", "signal.dlegate.test") == []
         assert lab.https_status("endpoint1") is None
         assert lab.resolve("endpoint1", "turn.dlegate.test") == [lab.addr("turn")]
-    finally:
-        lab.impair("clear", "dns-nxdomain")
     assert lab.resolve("endpoint1", "signal.dlegate.test") == [lab.addr("signal")]
 
 
@@ -75,11 +57,8 @@ def test_loss_shows_in_relayed_media_and_clears(permitted):
     password = lab.state["turn"]["users"]["alice"]
     # uclient's relayed media passes gw once (site -> internet) on its way to the
     # peer allocation, so 30 % loss on that direction shows as about 30 %
-    lab.impair("loss", "30", "--direction", "up")
-    try:
+    with lab.impaired("loss", percent=30, direction="up"):
         loss = lab.uclient("endpoint1", "-u", "alice", "-w", password, timeout=90)[2]
-    finally:
-        lab.impair("clear", "loss")
     assert 15.0 <= loss <= 45.0, loss
     loss = lab.uclient("endpoint1", "-u", "alice", "-w", password)[2]
     assert loss <= 2.0, loss
@@ -96,11 +75,8 @@ def ping_loss(lab, count=100):
 def test_loss_both_directions_hits_request_and_reply(permitted):
     lab = permitted
     assert ping_loss(lab) == 0.0
-    lab.impair("loss", "30")
-    try:
+    with lab.impaired("loss", percent=30):
         loss = ping_loss(lab, count=200)
-    finally:
-        lab.impair("clear", "loss")
     # a round trip passes gw twice: 1 - 0.7 ** 2 = 51 %
     assert 35.0 <= loss <= 67.0, loss
 
@@ -114,11 +90,8 @@ def download_mbit(lab, size):
 
 def test_rate_limit_caps_throughput(permitted):
     lab = permitted
-    lab.impair("rate", "1mbit")
-    try:
+    with lab.impaired("rate", rate="1mbit"):
         limited = download_mbit(lab, 300_000)
-    finally:
-        lab.impair("clear", "rate")
     assert 0.3 < limited < 1.1, limited
     assert download_mbit(lab, 3_000_000) > 5 * limited
 
@@ -134,3 +107,15 @@ def test_impairments_are_recorded_and_cleared_together(permitted):
     assert lab.impair("list").stdout.strip() == ""
     assert "tbf" not in lab.sh("gw", "tc qdisc show").stdout
     assert lab.sh("gw", "nft list table inet lab_impair").returncode != 0
+
+
+def test_impaired_clears_even_when_the_block_fails(permitted):
+    lab = permitted
+    try:
+        with lab.impaired("block-udp"):
+            assert lab.stun_mapped("endpoint1", seconds=2) is None
+            raise KeyError("a failing check inside the block")
+    except KeyError:
+        pass
+    assert lab.impair("list").stdout.strip() == ""
+    assert lab.stun_mapped("endpoint1") is not None

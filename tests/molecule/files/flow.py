@@ -3,6 +3,9 @@
   python3 flow.py serve tcp|udp PORT [--seconds N]   echo what arrives, for N seconds (default 600)
   python3 flow.py probe tcp|udp HOST PORT [--timeout S]
       exit 0 and print "pass" when the echo comes back, exit 1 and print "blocked" when not
+
+Any error of the probe itself (a name that does not resolve, a bad argument, a crash)
+exits 2 and prints "error: ...", so that a check expecting "blocked" cannot pass on it.
 """
 import argparse
 import socket
@@ -10,6 +13,7 @@ import sys
 import time
 
 PAYLOAD = b"dlegate-flow-check"
+PASS, BLOCKED, ERROR = 0, 1, 2
 
 
 def serve(proto, port, seconds):
@@ -40,6 +44,8 @@ def echo_once(sock, proto):
 
 
 def probe(proto, host, port, timeout):
+    """True when the payload comes back; False when the flow is blocked or refused.
+    Resolving the name is not part of the flow: its failure raises."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     address = socket.getaddrinfo(host, port, socket.AF_INET, kind)[0][4]
     with socket.socket(socket.AF_INET, kind) as sock:
@@ -53,6 +59,15 @@ def probe(proto, host, port, timeout):
 
 
 def main():
+    try:
+        return run(parse_args())
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("error")
+        return ERROR
+
+
+def parse_args():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     srv = sub.add_parser("serve")
@@ -64,13 +79,16 @@ def main():
     prb.add_argument("host")
     prb.add_argument("port", type=int)
     prb.add_argument("--timeout", type=float, default=2.0)
-    args = parser.parse_args()
+    return parser.parse_args()   # bad arguments exit 2 (ERROR) too
+
+
+def run(args):
     if args.command == "serve":
         serve(args.proto, args.port, args.seconds)
-        return 0
+        return PASS
     passed = probe(args.proto, args.host, args.port, args.timeout)
     print("pass" if passed else "blocked")
-    return 0 if passed else 1
+    return PASS if passed else BLOCKED
 
 
 if __name__ == "__main__":

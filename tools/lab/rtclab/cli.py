@@ -68,10 +68,19 @@ def cmd_impair(args):
         count = clear_impairments(state, args.what)
         log(f"cleared {count} impairment(s)")
         return 0
-    imp = make_impairment(args)
+    imp = make_impairment(args.kind, **impairment_options(args))
     add_impairment(state, imp)
     log(f"applied: {describe(imp)}")
     return 0
+
+
+def impairment_options(args):
+    """make_impairment's keywords from the options of `impair KIND`."""
+    options = {"ports": str(args.port) if getattr(args, "port", None) is not None else getattr(args, "range", None),
+               "except_source": getattr(args, "except_", None), "target": getattr(args, "target", None),
+               "address": getattr(args, "address", None), "rate": getattr(args, "rate", None),
+               "percent": getattr(args, "percent", None), "direction": getattr(args, "direction", None)}
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def cmd_exec(args):

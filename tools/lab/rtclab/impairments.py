@@ -1,13 +1,13 @@
 """Network impairments: nft rules and tc qdiscs on the lab's routers, extra DNS records."""
 
+import contextlib
 import ipaddress
 import re
-from pathlib import Path
 
 from .common import IMPAIR_KINDS, LabError
 from .podman import podman
 from .topology import parse_range
-from .state import save_state, write_file
+from .state import host_dir, load_state, save_state, write_file
 from .services import dns_conf, restart_lab_dns
 
 
@@ -71,37 +71,46 @@ def apply_impairments(state):
     gw = state["hosts"]["gw"]["container"]
     podman("exec", "-i", gw, "nft", "-f", "-", input=impair_nft(state))
     podman("exec", "-i", gw, "sh", "-s", input=tc_script(state))
-    conf = Path(state["state_dir"]) / "etc" / "dns.conf"
+    conf = host_dir(state, "dns") / "etc" / "dns.conf"
     if conf.read_text() != dns_conf(state):
         write_file(conf, dns_conf(state))
         restart_lab_dns(state)
 
 
-def make_impairment(args):
-    kind = args.kind
+def make_impairment(kind, ports=None, except_source=None, target=None, address="0.0.0.0",
+                    rate=None, percent=None, direction="both"):
+    """One impairment as state.json records it, validated.
+
+    block-udp [ports="P" or "LO-HI"], block-tcp443 [except_source], dns-nxdomain target,
+    dns-sinkhole target [address], rate rate ("5mbit"), loss percent [direction]."""
     if kind == "block-udp":
-        ports = None
-        if args.port is not None:
-            ports = str(port_number(args.port))
-        elif args.range:
-            low, high = parse_range(args.range)
-            ports = f"{low}-{high}"
-        return {"kind": kind, "ports": ports}
+        return {"kind": kind, "ports": udp_ports(ports)}
     if kind == "block-tcp443":
-        return {"kind": kind, "except": str(ipaddress.ip_address(args.except_)) if args.except_
-                else None}
+        return {"kind": kind, "except": str(ipaddress.ip_address(except_source)) if except_source else None}
     if kind == "dns-nxdomain":
-        return {"kind": kind, "target": dns_name(args.target)}
+        return {"kind": kind, "target": dns_name(target)}
     if kind == "dns-sinkhole":
-        return {"kind": kind, "target": dns_name(args.target),
-                "address": str(ipaddress.IPv4Address(args.address))}
+        return {"kind": kind, "target": dns_name(target), "address": str(ipaddress.IPv4Address(address))}
     if kind == "rate":
-        rate_to_bps(args.rate)
-        return {"kind": kind, "rate": args.rate.lower()}
-    percent = int(args.percent)
-    if not 0 <= percent <= 100:
-        raise LabError(f"bad loss percentage {percent}: want 0..100")
-    return {"kind": "loss", "percent": percent, "direction": args.direction}
+        rate_to_bps(rate or "")
+        return {"kind": kind, "rate": rate.lower()}
+    if kind == "loss":
+        if not 0 <= int(percent) <= 100:
+            raise LabError(f"bad loss percentage {percent}: want 0..100")
+        if direction not in ("both", "up", "down"):
+            raise LabError(f"bad loss direction {direction!r}: want both, up or down")
+        return {"kind": kind, "percent": int(percent), "direction": direction}
+    raise LabError(f"unknown impairment {kind!r}: one of {', '.join(IMPAIR_KINDS)}")
+
+
+def udp_ports(ports):
+    """None (all UDP), one port "P", or a range "LO-HI", as an nft port expression."""
+    if ports is None:
+        return None
+    if "-" in str(ports):
+        low, high = parse_range(str(ports))
+        return f"{low}-{high}"
+    return str(port_number(ports))
 
 
 def port_number(value):
@@ -136,3 +145,24 @@ def clear_impairments(state, kind="all"):
     apply_impairments(state)
     save_state(state)
     return before - len(state["impairments"])
+
+
+@contextlib.contextmanager
+def impaired(name, kind, **options):
+    """Apply one impairment to lab `name` for a with-block. Afterwards the lab's
+    impairments are exactly what they were before, even when the block raised.
+
+        with impaired("lab-test", "rate", rate="5mbit"):
+            ...measure...
+    """
+    state = load_state(name)
+    before = list(state["impairments"])
+    imp = make_impairment(kind, **options)
+    add_impairment(state, imp)
+    try:
+        yield imp
+    finally:
+        state = load_state(name)
+        state["impairments"] = before
+        apply_impairments(state)
+        save_state(state)

@@ -2,43 +2,35 @@
 
 import ipaddress
 import json
-import re
 import shutil
 import time
 from pathlib import Path
 
 from .common import CACHE, LABEL, LabError, MOUNT, log
-from .podman import parallel, podman
+from .podman import parallel, podman, run
 from .image import build_image
-from .topology import check_name, plan
-from .state import load_state, save_state, write_inventory
-from .services import SERVICE_CHECKS, base_setup, check_services, host_image, make_pki, start_services, write_configs
+from .topology import (check_name, container_names, host_files, image_ids, labelled, name_clashes,
+                       network_names, plan, route_conflicts)
+from .state import host_dir, load_state, save_state, write_inventory
+from .services import SERVICE_CHECKS, base_setup, check_services, host_image, make_pki, start_services, write_host_files
 from .impairments import describe
 
 
+def podman_list(*args):
+    """A podman listing (ps -a, network ls, images -a) as parsed JSON."""
+    return json.loads(podman(*args, "--format", "json").stdout or "[]")
+
+
 def lab_containers(name):
-    out = podman("ps", "-a", "--filter", f"label={LABEL}={name}",
-                 "--format", "{{.Names}}").stdout
-    found = set(out.split())
-    role = r"(gw|dns|signal|turn|endpoint\d+|ca-prep)"
-    out = podman("ps", "-a", "--format", "{{.Names}}").stdout
-    found |= {n for n in out.split() if re.fullmatch(re.escape(name) + "-" + role, n)}
-    return sorted(found)
+    return labelled(podman_list("ps", "-a"), name, container_names)
 
 
 def lab_networks(name):
-    out = podman("network", "ls", "--filter", f"label={LABEL}={name}",
-                 "--format", "{{.Name}}").stdout
-    found = set(out.split())
-    out = podman("network", "ls", "--format", "{{.Name}}").stdout
-    found |= {n for n in out.split() if n in (f"{name}-site", f"{name}-internet")}
-    return sorted(found)
+    return labelled(podman_list("network", "ls"), name, network_names)
 
 
 def lab_images(name):
-    out = podman("images", "-a", "--filter", f"label={LABEL}={name}",
-                 "--format", "{{.ID}}").stdout
-    return sorted(set(out.split()))
+    return labelled(podman_list("images", "-a"), name, image_ids)
 
 
 def remove_lab(name):
@@ -67,6 +59,28 @@ def check_subnets_free(state):
                                f"{sub['subnet']}; pick another --slot or {hint}")
 
 
+def check_names_free(state):
+    """Refuse to start when an object the lab did not make holds one of its names."""
+    name = state["name"]
+    containers = [spec["container"] for spec in state["hosts"].values()] + [f"{name}-ca-prep"]
+    clashes = (name_clashes(containers, podman_list("ps", "-a"), name, container_names)
+               + name_clashes(list(state["networks"].values()), podman_list("network", "ls"), name, network_names))
+    if clashes:
+        raise LabError(f"{', '.join(clashes)} already exist(s) without the label {LABEL}={name}; "
+                       "the lab removes only what it made: remove or rename them, or pick another --name")
+
+
+def check_host_routes(state):
+    """Refuse subnets that the host's own routes or addresses already use."""
+    routes = json.loads(run(["ip", "-j", "-4", "route"]).stdout or "[]")
+    links = json.loads(run(["ip", "-j", "-4", "addr"]).stdout or "[]")
+    conflicts = route_conflicts(state["subnets"].values(), routes, links)
+    if conflicts:
+        subnet, what = conflicts[0]
+        raise LabError(f"subnet {subnet} of slot {state['slot']} is already in use on this host: {what}; "
+                       "pick another --slot")
+
+
 def create_networks(state):
     site, inet = state["site_network"], state["internet_network"]
     for key, subnet in (("site", site), ("internet", inet)):
@@ -80,8 +94,9 @@ def run_args(state, host, image):
     args = ["run", "-d", "--pull", "never", "--name", spec["container"], "--hostname", host,
             "--label", state["label"], "--label", f"{LABEL}.host={host}",
             "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW",
-            "--dns", spec["dns"], "--dns-search", ".",
-            "-v", f"{state['state_dir']}:{MOUNT}:ro"]
+            "--dns", spec["dns"], "--dns-search", "."]
+    if host_files(state)[host]:
+        args += ["-v", f"{host_dir(state, host)}:{MOUNT}:ro"]
     for net, ip in spec["addresses"].items():
         args += ["--network", f"{state['networks'][net]}:ip={ip}"]
     if spec["role"] == "gateway":
@@ -90,6 +105,9 @@ def run_args(state, host, image):
 
 
 def start_containers(state, image):
+    for host, files in host_files(state).items():
+        if files:   # the mount source must exist; its files follow once gw's interfaces are known
+            host_dir(state, host).mkdir(parents=True, exist_ok=True)
     parallel(lambda host: podman(*run_args(state, host, image), timeout=120),
              list(state["hosts"]))
 
@@ -113,16 +131,18 @@ def lab_up(name, slot, endpoints, relay_range):
     if containers or networks:
         log(f"removed leftovers: {len(containers)} containers, {len(networks)} networks")
     check_subnets_free(state)
+    check_host_routes(state)
+    check_names_free(state)
     state_dir = Path(state["state_dir"])
     shutil.rmtree(state_dir, ignore_errors=True)
-    state_dir.mkdir(parents=True)
+    state_dir.mkdir(mode=0o700, parents=True)
     state["image"] = image
     make_pki(state)
     state["host_image"] = host_image(state, image)
     create_networks(state)
     start_containers(state, state["host_image"])
     state["hosts"]["gw"]["interfaces"] = gw_interfaces(state)
-    write_configs(state)
+    write_host_files(state)
     save_state(state)
     parallel(lambda host: base_setup(state, host), list(state["hosts"]))
     start_services(state)

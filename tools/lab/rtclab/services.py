@@ -4,7 +4,8 @@ from pathlib import Path
 
 from .common import DNS_PIDFILE, DOMAIN, HOST_IMAGE_REPO, LabError, MOUNT, PERMIT_MARK, SIGNAL_SERVER
 from .podman import in_container, parallel, podman, require_tool, run
-from .state import write_file
+from .state import PUBLIC, SECRET, host_dir, write_file
+from .topology import SECRET_FILES, host_files
 
 
 def openssl(*args):
@@ -13,8 +14,10 @@ def openssl(*args):
 
 
 def make_pki(state):
+    """The lab CA and the server certificates, in the state folder (never mounted
+    whole); every private key is readable by root only."""
     pki = Path(state["state_dir"]) / "pki"
-    pki.mkdir(parents=True, exist_ok=True)
+    pki.mkdir(mode=0o700, parents=True, exist_ok=True)
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     openssl("req", "-x509", *ec, "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"),
             "-days", "30", "-subj", f"/O=DLEGATE lab/CN=DLEGATE lab CA {state['name']}",
@@ -27,6 +30,8 @@ def make_pki(state):
            "turn": [state["turn"]["server"], state["turn"]["rest_server"]]}
     for host, dns_names in names.items():
         make_leaf(pki, host, dns_names, ips[host], ec)
+    for key in pki.glob("*.key"):
+        key.chmod(SECRET)
 
 
 def make_leaf(pki, host, dns_names, ips, ec):
@@ -117,17 +122,31 @@ table ip lab_site_nat {{
 """
 
 
-def write_configs(state):
-    etc = Path(state["state_dir"]) / "etc"
-    write_file(etc / "dns.conf", dns_conf(state))
-    write_file(etc / "site-resolver.conf", site_resolver_conf(state))
-    write_file(etc / "turnserver.conf", turn_conf(state), 0o644)
-    write_file(etc / "turnserver-rest.conf", turn_conf(state, rest=True), 0o644)
-    write_file(etc / "gw.nft", gw_nft(state))
-    write_file(Path(state["state_dir"]) / "bin" / "signal_server.py", SIGNAL_SERVER.read_text())
+def host_file_text(state, rel):
+    """The text of one file a host reads under /lab (rel as in topology.HOST_FILES)."""
+    renderers = {
+        "etc/dns.conf": dns_conf,
+        "etc/site-resolver.conf": site_resolver_conf,
+        "etc/turnserver.conf": turn_conf,
+        "etc/turnserver-rest.conf": lambda st: turn_conf(st, rest=True),
+        "etc/gw.nft": gw_nft,
+        "bin/signal_server.py": lambda st: SIGNAL_SERVER.read_text(),
+    }
+    if rel in renderers:
+        return renderers[rel](state)
+    return (Path(state["state_dir"]) / rel).read_text()   # pki/: made by make_pki
 
 
-CA_INSTALL = (f"cp {MOUNT}/pki/ca.crt /usr/local/share/ca-certificates/dlegate-lab-ca.crt"
+def write_host_files(state, only=None):
+    """Give each host its own folder (mounted at /lab) holding only what it needs."""
+    for host, files in host_files(state).items():
+        for rel in files:
+            if only is None or rel in only:
+                write_file(host_dir(state, host) / rel, host_file_text(state, rel),
+                           SECRET if rel in SECRET_FILES else PUBLIC)
+
+
+CA_INSTALL = ("cat > /usr/local/share/ca-certificates/dlegate-lab-ca.crt"
               " && update-ca-certificates >/dev/null 2>&1")
 
 
@@ -137,10 +156,9 @@ def host_image(state, base):
     tag = f"{HOST_IMAGE_REPO}:{state['name']}"
     prep = f"{state['name']}-ca-prep"
     podman("run", "-d", "--pull", "never", "--name", prep, "--network", "none",
-           "--label", state["label"], "-v", f"{state['state_dir']}:{MOUNT}:ro",
-           base, "sleep", "infinity")
+           "--label", state["label"], base, "sleep", "infinity")
     try:
-        in_container(prep, CA_INSTALL)
+        in_container(prep, CA_INSTALL, input=Path(state["ca_cert"]).read_text())
         podman("commit", "-q", "--change", f"LABEL {state['label']}", prep, tag)
     finally:
         podman("rm", "-f", "-t", "0", prep, check=False)

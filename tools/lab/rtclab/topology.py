@@ -89,3 +89,87 @@ def turn_rest_credentials(secret, user, ttl=3600, now=None):
     username = f"{int(now if now is not None else time.time()) + ttl}:{user}"
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
     return username, base64.b64encode(digest).decode()
+
+
+# --------------------------------------------------------------------------
+# which podman objects belong to a lab: the label alone decides
+
+
+def labels_of(item):
+    """Labels of one entry of podman's JSON listings (ps, network ls, images)."""
+    return item.get("Labels") or item.get("labels") or {}
+
+
+def container_names(item):
+    names = item.get("Names") or []
+    return names if isinstance(names, list) else [names]
+
+
+def network_names(item):
+    return [item["name"]]
+
+
+def image_ids(item):
+    return [item["Id"]]
+
+
+def labelled(items, name, key):
+    """key(item) of every object in a podman JSON listing that carries the label
+    dlegate.lab=<name>. A name that merely looks like the lab's never selects an object."""
+    return sorted({found for item in items if labels_of(item).get(LABEL) == name
+                   for found in key(item)})
+
+
+def name_clashes(wanted, items, name, key):
+    """Names the lab wants to create that an object without its label already holds."""
+    foreign = {found for item in items if labels_of(item).get(LABEL) != name
+               for found in key(item)}
+    return sorted(foreign & set(wanted))
+
+
+# --------------------------------------------------------------------------
+# subnets the host already uses
+
+
+def describe_route(route):
+    words = [route["dst"]]
+    for key, word in (("gateway", "via"), ("dev", "dev"), ("protocol", "proto")):
+        if route.get(key):
+            words += [word, str(route[key])]
+    return " ".join(words)
+
+
+def route_conflicts(wanted, routes, links):
+    """(subnet, what) for each wanted subnet that a host route or address overlaps.
+
+    routes is `ip -j -4 route`, links is `ip -j -4 addr`; the default route covers
+    everything and is no conflict."""
+    found = []
+    for subnet in map(ipaddress.ip_network, wanted):
+        for route in routes:
+            dst = route.get("dst", "default")
+            if dst != "default" and ipaddress.ip_network(dst, strict=False).overlaps(subnet):
+                found.append((str(subnet), f"route '{describe_route(route)}'"))
+        for link in links:
+            for info in link.get("addr_info", []):
+                iface = ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}")
+                if info.get("family", "inet") == "inet" and iface.network.overlaps(subnet):
+                    found.append((str(subnet), f"address {iface} on {link.get('ifname', '?')}"))
+    return found
+
+
+# --------------------------------------------------------------------------
+# what each host finds under /lab: only the files its own services read
+
+HOST_FILES = {
+    "gw": ("etc/gw.nft", "etc/site-resolver.conf"),
+    "dns": ("etc/dns.conf",),
+    "signal": ("bin/signal_server.py", "pki/signal.crt", "pki/signal.key"),
+    "turn": ("etc/turnserver.conf", "etc/turnserver-rest.conf", "pki/turn.crt", "pki/turn.key"),
+}
+SECRET_FILES = ("etc/turnserver.conf", "etc/turnserver-rest.conf", "pki/signal.key", "pki/turn.key")
+
+
+def host_files(state):
+    """host -> the files (paths under /lab) mounted into it; endpoints get none."""
+    return {host: list(HOST_FILES.get(host, ())) for host in state["hosts"]}
