@@ -408,48 +408,32 @@ rollback_overdue:
   sample: false
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dlegate.rtc.plugins.module_utils.common import dns
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError, ParseError
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.result import resource_result
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.rollback import RollbackError, RollbackStore
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.runner import Command, Tool
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress import policy as egress
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress.argspec import ARGUMENT_SPEC, REQUIRED_IF
-from ansible_collections.dlegate.rtc.plugins.module_utils.nft.codec import FAMILY
+from ansible_collections.dlegate.rtc.plugins.module_utils.nft.resource import TableFeature, TableResource
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.shadowing import find_shadowing_chains, shadowing_warning
-from ansible_collections.dlegate.rtc.plugins.module_utils.nft.table import unrecognised_items
-
-NFT = Tool("nft", "apt-get install nftables / dnf install nftables", {
-    "read_table": Command(["-j", "list", "table", FAMILY, "{table}"]),
-    "list_table": Command(["list", "table", FAMILY, "{table}"]),
-    "read_chains_terse": Command(["-t", "-j", "list", "ruleset"]),
-    "apply": Command(["-f", "-"], changes=True),
-})
-NO_TABLE = "No such file or directory"
 
 
-def fail_on_field(module, exc):
-    module.fail_json(msg=str(exc), field=exc.field)
+class Egress(TableFeature):
+    normalize = staticmethod(egress.normalize_policy)
+    parse = staticmethod(egress.parse_live)
+    plan = staticmethod(egress.plan)
+    to_config = staticmethod(egress.state_to_config)
 
+    @staticmethod
+    def has_policy(policy):
+        return bool(policy["rules"] or policy["destinations"])
 
-def parse_or_fail(module, data, table, field=None):
-    try:
-        return egress.parse_live(data, table)
-    except ParseError as exc:
-        extra = {"field": field} if field else {}
-        module.fail_json(msg="cannot read nft's JSON: %s" % exc, **extra)
+    @staticmethod
+    def gathered_extra(listing, table):
+        return {"counters": egress.drop_counters(listing, table)}
 
-
-def read_live(module, nft, table):
-    """(JSON listing, parsed state) of the collection's table only: other tables are never read whole."""
-    rc, out, err = nft.run("read_table", table=table, ok_rc=(0, 1))
-    if rc == 1 and NO_TABLE in err:
-        return {"nftables": []}, None
-    if rc != 0:
-        module.fail_json(msg=nft.failure_message(nft.argv("read_table", table=table), rc, err), rc=rc, stderr=err)
-    return out, parse_or_fail(module, out, table)
+    def extra_result(self, module, nft, policy, listing):
+        return {"counters": egress.drop_counters(listing, policy["table"]),
+                "shadowing_chains": shadowing(module, nft, policy) if policy["state"] == "present" else []}
 
 
 def shadowing(module, nft, policy):
@@ -465,117 +449,9 @@ def shadowing(module, nft, policy):
     return chains
 
 
-def resolve(module, policy):
-    """DNS answers and errors, keyed by name, for the names the policy must resolve on this host."""
-    names = egress.domains_to_resolve(policy)
-    if not names:
-        return {}, {}
-    if not dns.HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"), exception=dns.DNSPYTHON_IMPORT_ERROR)
-    try:
-        resolution = dns.resolve_names(names, policy["nameservers"], policy["resolve_timeout"])
-    except dns.ResolverUnavailable as exc:
-        module.fail_json(msg="%s; set nameservers" % exc)
-    return dns.answers_and_errors(resolution)
-
-
-def decide(module, policy, live, answers=None, errors=None):
-    try:
-        decision = egress.plan(policy, live, answers, errors)
-    except FieldError as exc:
-        fail_on_field(module, exc)
-    for warning in decision["warnings"]:
-        module.warn(warning)
-    return decision
-
-
-def rollback_result(module, store):
-    status = store.status()
-    if status["overdue"]:
-        module.warn("the rollback of table %s %s was due at %s and did not run: the unconfirmed change is still "
-                    "live; confirm token %s or run again" % (FAMILY, store.resource, status["deadline"],
-                                                              status["token"]))
-    return {"rollback_pending": status["pending"], "rollback_deadline": status["deadline"],
-            "rollback_overdue": status["overdue"]}
-
-
-def apply(module, nft, store, policy, decision):
-    """Apply the one transaction, behind a proven rollback timer when asked; return the rollback token."""
-    token, previous = None, store.pending()
-    if policy["rollback_timeout"]:
-        restore = egress.restore_script(policy["table"], nft.run("list_table", table=policy["table"])[1]
-                                        if decision["live"] is not None else None)
-        try:
-            token, _deadline = store.arm(policy["rollback_timeout"], [nft.path, "-f"], restore)
-        except RollbackError as exc:
-            module.fail_json(msg=str(exc))
-    rc, _out, err = nft.run("apply", data=decision["script"], ok_rc=(0, 1))
-    if rc != 0:
-        if token and not previous:
-            store.cancel(token)
-        module.fail_json(msg="nft rejected the %s transaction for table %s %s, nothing was changed: %s"
-                             % ("delete" if decision["desired"] is None else "apply", FAMILY, policy["table"],
-                                err.strip()), rc=rc, stderr=err, script=decision["script"])
-    return token
-
-
-def run_present_or_absent(module, policy):
-    nft = NFT.bind(module)
-    answers, errors = resolve(module, policy)
-    store = RollbackStore("nft-%s-%s" % (FAMILY, policy["table"]))
-    try:
-        with store.locked():
-            listing, live = read_live(module, nft, policy["table"])
-            decision = decide(module, policy, live, answers, errors)
-            result = resource_result(decision["differences"], decision["before"], decision["after"], module._diff,
-                                     "table %s %s" % (FAMILY, policy["table"]))
-            result.update(ruleset=decision["after"], resolved=decision["resolved"],
-                          skipped_domains=decision["skipped_domains"], rejected_answers=decision["rejected_answers"],
-                          counters=egress.drop_counters(listing, policy["table"]), rollback_token=None,
-                          shadowing_chains=shadowing(module, nft, policy) if policy["state"] == "present" else [])
-            if decision["script"] and not module.check_mode:
-                result["rollback_token"] = apply(module, nft, store, policy, decision)
-            result.update(rollback_result(module, store))
-    except RollbackError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
-
-
-def run_gathered(module, policy):
-    nft = NFT.bind(module)
-    listing, live = read_live(module, nft, policy["table"])
-    store = RollbackStore("nft-%s-%s" % (FAMILY, policy["table"]))
-    module.exit_json(changed=False, gathered=egress.state_to_config(live), unrecognised=unrecognised_items(live),
-                     counters=egress.drop_counters(listing, policy["table"]), **rollback_result(module, store))
-
-
-def run_parsed(module, policy):
-    live = parse_or_fail(module, module.params["running_config"], policy["table"], "running_config")
-    result = dict(changed=False, parsed=egress.state_to_config(live), unrecognised=unrecognised_items(live))
-    if policy["rules"] or policy["destinations"]:
-        decision = decide(module, policy, live)
-        judged = resource_result(decision["differences"], decision["before"], decision["after"], module._diff,
-                                 "table %s %s" % (FAMILY, policy["table"]))
-        result.update(compliant=judged["compliant"], differences=judged["differences"],
-                      resolved=decision["resolved"], skipped_domains=decision["skipped_domains"])
-    module.exit_json(**result)
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
-    try:
-        policy = egress.normalize_policy(module.params)
-    except FieldError as exc:
-        fail_on_field(module, exc)
-    if policy["state"] == "rendered":
-        decision = decide(module, policy, None)
-        module.exit_json(changed=False, rendered=decision["after"], resolved=decision["resolved"],
-                         skipped_domains=decision["skipped_domains"])
-    if policy["state"] == "parsed":
-        run_parsed(module, policy)
-    if policy["state"] == "gathered":
-        run_gathered(module, policy)
-    run_present_or_absent(module, policy)
+    TableResource(module, Egress()).run()
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import RESOLUTION_SPEC, UNRESOLVED  # noqa: F401
+
 STATES = ["present", "absent", "rendered", "gathered", "parsed"]
 MODES = ["permit", "enforce"]
 HOOKS = ["output", "forward"]
 PROTOCOLS = ["tcp", "udp"]
-UNRESOLVED = ["fail", "skip"]
 DEFAULT_TABLE = "dlegate_egress"
 DEFAULT_PRIORITY = -10
 DEFAULT_MARK = 0x00200000
@@ -33,15 +34,10 @@ CONFIG_SPEC = dict(
 )
 
 ARGUMENT_SPEC = dict(
+    RESOLUTION_SPEC,
     state=dict(type="str", default="present", choices=STATES),
     config=dict(type="dict", default={}, options=CONFIG_SPEC),
     running_config=dict(type="str"),
-    unresolved=dict(type="str", default="fail", choices=UNRESOLVED),
-    nameservers=dict(type="list", elements="str", default=[]),
-    resolve_timeout=dict(type="float", default=5.0),
-    resolved=dict(type="dict", default={}),
-    sinkhole_networks=dict(type="list", elements="str", default=[]),
-    allow_special_answers=dict(type="bool", default=False),
     rollback_timeout=dict(type="int", default=0),
 )
 

@@ -12,19 +12,19 @@ counters follow for every group.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common import validation as check
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.addresses import (
-    address_field,
-    destination,
-    is_dns_name,
-    networks_field,
-    port_list,
-    port_specs,
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.addresses import networks_field, port_list, port_specs
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import (  # noqa: F401 (re-exported)
+    RESERVED_GROUP as SOURCES,
+    empty_report,
+    group_networks,
+    judge_answers,
+    names_to_resolve as domains_to_resolve,
+    normalize_groups,
+    normalize_resolution,
 )
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.dns import special_use_reason
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress.argspec import (
     DEFAULT_MARK,
@@ -34,13 +34,12 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.egress.argspec import 
     MODES,
     PROTOCOLS,
     STATES,
-    UNRESOLVED,
 )
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft import table as nft
+from ansible_collections.dlegate.rtc.plugins.module_utils.nft.resource import plan_table
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.codec import SUFFIXES, empty_rule
 
 CHAIN = "egress"
-SOURCES = "sources"
 TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 RULE_KEYS = ("name", "protocol", "ports", "destinations")
 
@@ -48,21 +47,6 @@ RULE_KEYS = ("name", "protocol", "ports", "destinations")
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
-
-def _destinations(config):
-    groups = {}
-    for group, entries in check.mapping(config, "destinations", "group name to addresses, CIDRs or DNS names").items():
-        field = "config.destinations.%s" % group
-        check.identifier(group, field, "group name")
-        if group == SOURCES:
-            raise FieldError(field, "the group name %r is reserved for source_networks" % SOURCES)
-        if not isinstance(entries, list):
-            raise FieldError(field, "must be a list of addresses, CIDRs or DNS names")
-        parsed = [destination(entry, "%s[%d]" % (field, i)) for i, entry in enumerate(entries)]
-        groups[group] = {"networks": [item for kind, item in parsed if kind == "network"],
-                         "names": list(dict.fromkeys(item for kind, item in parsed if kind == "name"))}
-    return groups
-
 
 def _rule(raw, index, groups):
     field = "config.rules[%d]" % index
@@ -96,18 +80,6 @@ def _rules(config, groups):
     return rules
 
 
-def _resolved(params):
-    resolved = {}
-    for name, addresses in check.mapping(params, "resolved", "DNS name to a list of addresses").items():
-        field = "resolved.%s" % name
-        if not isinstance(name, str) or not is_dns_name(name.lower()):
-            raise FieldError(field, "%s is not a valid DNS name" % check.short(name))
-        if not isinstance(addresses, list):
-            raise FieldError(field, "must be a list of IPv4/IPv6 addresses")
-        resolved[name.lower().rstrip(".")] = [address_field(a, "%s[%d]" % (field, i)) for i, a in enumerate(addresses)]
-    return resolved
-
-
 def _table(config):
     table = DEFAULT_TABLE if config.get("table") is None else config["table"]
     if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
@@ -127,15 +99,11 @@ def normalize_policy(params):
     if not isinstance(config, dict):
         raise FieldError("config", "must be a dict (table, hook, priority, mode, permit_mark, source_networks, "
                                    "destinations, rules)")
-    policy = {
-        "state": check.choice(params, "state", STATES, "present"),
-        "unresolved": check.choice(params, "unresolved", UNRESOLVED, "fail"),
-        "nameservers": [address_field(a, "nameservers[%d]" % i)
-                        for i, a in enumerate(check.string_list(params, "nameservers"))],
-        "resolve_timeout": check.number_in(params, "resolve_timeout", 5.0, 0, 300),
-        "resolved": _resolved(params),
-        "sinkhole_networks": networks_field(check.string_list(params, "sinkhole_networks"), "sinkhole_networks"),
-        "allow_special_answers": check.flag(params, "allow_special_answers"),
+    policy = dict(
+        normalize_resolution(params),
+        state=check.choice(params, "state", STATES, "present"),
+    )
+    policy.update({
         "rollback_timeout": check.int_in(params, "rollback_timeout", 0, 0, 86400),
         "table": _table(config),
         "mode": check.choice(_prefixed(config), "config.mode", MODES, "permit"),
@@ -143,65 +111,12 @@ def normalize_policy(params):
         "priority": check.int_in(_prefixed(config), "config.priority", DEFAULT_PRIORITY, -2 ** 31, 2 ** 31 - 1),
         "permit_mark": check.int_in(_prefixed(config), "config.permit_mark", DEFAULT_MARK, 0, 0xFFFFFFFF),
         "source_networks": networks_field(check.string_list(_prefixed(config), "config.source_networks"), "config.source_networks"),
-        "destinations": _destinations(config),
-    }
+        "destinations": normalize_groups(config.get("destinations"), "config.destinations"),
+    })
     policy["rules"] = _rules(config, policy["destinations"])
     if policy["source_networks"] and policy["hook"] != "forward":
         raise FieldError("config.source_networks", "restricts forwarded traffic; it is only allowed with hook=forward")
     return policy
-
-
-# ---------------------------------------------------------------------------
-# DNS answers: which to use
-# ---------------------------------------------------------------------------
-
-def domains_to_resolve(policy):
-    """The DNS names to look up on the host: all names not given in ``resolved``."""
-    if policy["state"] not in ("present",):
-        return []
-    names = [name for group in policy["destinations"].values() for name in group["names"]]
-    return sorted(set(names) - set(policy["resolved"]))
-
-
-def judge_answers(name, addresses, policy, report):
-    """The usable answers for ``name``; special-use and sinkhole answers are rejected and reported."""
-    if policy["allow_special_answers"]:
-        return list(addresses)
-    usable = []
-    for address in addresses:
-        reason = special_use_reason(address, policy["sinkhole_networks"])
-        if reason is None:
-            usable.append(address)
-            continue
-        report["rejected_answers"].setdefault(name, []).append({"address": address, "reason": reason})
-        report["warnings"].append("%s answered %s (%s): not a service address, it is left out; set "
-                                  "allow_special_answers to use it" % (name, address, reason))
-    return usable
-
-
-def _resolve_group(group, policy, answers, errors, report):
-    """The networks of one group; names that did not resolve are skipped or fail."""
-    networks = list(group["networks"])
-    offline = policy["state"] in ("rendered", "parsed")
-    skip = policy["unresolved"] == "skip" or offline
-    for name in group["names"]:
-        given = policy["resolved"].get(name)
-        addresses = given if given is not None else judge_answers(name, answers.get(name) or [], policy, report)
-        if addresses:
-            report["resolved"][name] = list(addresses)
-            networks.extend(ipaddress.ip_network(address) for address in addresses)
-            continue
-        if name in report["rejected_answers"]:
-            reason = "only special-use answers"
-        else:
-            reason = errors.get(name) or ("not given in resolved" if offline else "no A or AAAA record")
-        if not skip:
-            raise FieldError("config.destinations", "%r did not resolve to a usable address (%s); fix the name or "
-                                                    "set unresolved=skip" % (name, reason))
-        if name not in report["skipped_domains"]:
-            report["skipped_domains"].append(name)
-            report["warnings"].append("%s did not resolve (%s); it is left out of the policy" % (name, reason))
-    return networks
 
 
 # ---------------------------------------------------------------------------
@@ -233,12 +148,12 @@ def build_desired_state(policy, answers=None, errors=None):
     ``resolved``, ``skipped_domains``, ``rejected_answers`` and ``warnings``.
     Raises FieldError when a name did not resolve and unresolved=fail.
     """
-    report = {"resolved": {}, "skipped_domains": [], "rejected_answers": {}, "warnings": []}
+    report = empty_report()
     if policy["state"] == "absent":
         return None, report
     state = nft.empty_state(policy["table"], nft.base_chain(CHAIN, policy["hook"], policy["priority"]))
     for name, group in policy["destinations"].items():
-        state["sets"].update(nft.family_sets(name, _resolve_group(group, policy, answers or {}, errors or {}, report)))
+        state["sets"].update(nft.family_sets(name, group_networks(group, policy, answers or {}, errors or {}, report)))
     if policy["source_networks"]:
         state["sets"].update(nft.family_sets(SOURCES, policy["source_networks"]))
     state["rules"] = _accept_rules(policy, bool(policy["source_networks"]))
@@ -250,11 +165,7 @@ def build_desired_state(policy, answers=None, errors=None):
 def plan(policy, live, answers=None, errors=None):
     """Everything a run decides: desired state, per-item differences, the transaction, the DNS report."""
     desired, report = build_desired_state(policy, answers, errors)
-    decision = dict(report, desired=desired, live=live,
-                    differences=nft.differences(live, desired),
-                    before=nft.render_table(live), after=nft.render_table(desired),
-                    script=nft.transaction(live, desired, policy["table"]))
-    return decision
+    return plan_table(desired, report, live, policy["table"])
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +214,3 @@ def parse_live(data, table):
 def drop_counters(data, table):
     return nft.drop_counters(data, table, CHAIN)
 
-
-def restore_script(table, listing):
-    """The nft script that puts the table back as ``nft list table`` printed it (None: no table)."""
-    return nft.render_delete_script(table) + (listing or "")
