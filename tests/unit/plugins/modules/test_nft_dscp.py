@@ -72,7 +72,7 @@ def test_gathered_feeds_back_unchanged(host):
 @pytest.mark.parametrize("change, field, words", [
     ({"dscp": 64}, "config.classes[0].dscp", "0-63"),
     ({"dscp": "gold"}, "config.classes[0].dscp", "ef, af41"),
-    ({"protocol": None, "destinations": []}, "config.classes[0]", "matches every packet"),
+    ({"protocol": None, "ports": None, "destinations": []}, "config.classes[0]", "matches every packet"),
     ({"protocol": None}, "config.classes[0].protocol", "required with ports"),
     ({"destinations": ["voice"]}, "config.classes[0].destinations", "voice"),
     ({"ports": ["9-1"]}, "config.classes[0].ports[0]", "inverted"),
