@@ -117,8 +117,10 @@ seealso:
   - module: dlegate.rtc.stun_probe
 attributes:
   check_mode:
+    description: Runs in check mode and returns the same probe results; a probe changes nothing.
     support: full
   diff_mode:
+    description: A probe has nothing to diff.
     support: none
 """
 

@@ -148,8 +148,6 @@ def no_answer(discards, transport, what, seconds):
 
 def read_message(frame, discards):
     """The STUN message in a frame, or None (noted in ``discards``) when it is none."""
-    if codec.is_channel_data(frame):
-        return None
     try:
         return codec.decode_message(frame)
     except ParseError as exc:
@@ -172,10 +170,11 @@ def transmission_schedule(start, rto, deadline_at):
 def transact(transport, request, transaction_id, deadline, what, key=None, on_other=None, rto=RTO):
     """Send a request and wait for its response; (response, rtt_ms, transmissions).
 
-    UDP retransmits on the RFC 8489 schedule; a stream sends once. Frames that
-    are not the response are handed to ``on_other`` (relay traffic) or
-    discarded; a response whose MESSAGE-INTEGRITY does not check under ``key``
-    is discarded too. ProbeError when no valid response came in time."""
+    UDP retransmits on the RFC 8489 schedule; a stream sends once. Relay
+    traffic (ChannelData, indications) goes to ``on_other(frame, received_at)``
+    when given; anything else that is not the response is discarded, as is a
+    response whose MESSAGE-INTEGRITY does not check under ``key``. ProbeError
+    when no valid response came in time."""
     discards = Discards()
     start = time.monotonic()
     schedule = [start] if transport.stream else transmission_schedule(start, rto, deadline.at)
@@ -192,10 +191,15 @@ def transact(transport, request, transaction_id, deadline, what, key=None, on_ot
                 raise no_answer(discards, transport, what, time.monotonic() - start)
             continue
         received_at = time.monotonic()
+        if on_other is not None and codec.is_channel_data(frame):
+            on_other(frame, received_at)
+            continue
         message = read_message(frame, discards)
-        if message is None or message.message_class == codec.INDICATION:
+        if message is None:
+            continue
+        if message.message_class == codec.INDICATION:
             if on_other is not None:
-                on_other(frame, message, received_at)
+                on_other(frame, received_at)
             continue
         if message.transaction_id != transaction_id or message.message_class == codec.REQUEST:
             discards.add("a message whose transaction id is not the request's")
@@ -609,7 +613,7 @@ def relay_quality(client, relayed, count, interval_ms, mode, wait_ms):
     relay = dict(mode=mode, peer_address=relayed[0], peer_port=relayed[1], error=None, error_detail=None,
                  error_code=None, error_reason=None, **summarize_train([]))
     train = RelayTrain(count, relayed, mode, client.transport.stream)
-    client.on_other = lambda frame, message, at: train.received(frame, at)
+    client.on_other = train.received
     try:
         client.create_permission(relayed)
         if mode == "channel":

@@ -21,6 +21,7 @@ import threading
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.stun import codec
 
+
 class FakeServer(object):
     def __init__(self, users=None, realm="lab.test", stale_nonce_once=False, reject_code=401,
                  hostile=None, drop_first=0, relay_drop_every=0, mapped=True, forbid_peer=False, tls=None,
@@ -228,8 +229,8 @@ class FakeServer(object):
         if self.stale_nonce_once:
             self.stale_nonce_once = False
             self.nonce = b"nonce-2"
-            return None, self._error(message, 438, "Stale Nonce", [(codec.REALM, self.realm.encode()),
-                                                                    (codec.NONCE, self.nonce)])
+            challenge = [(codec.REALM, self.realm.encode()), (codec.NONCE, self.nonce)]
+            return None, self._error(message, 438, "Stale Nonce", challenge)
         if message.get(codec.NONCE) != self.nonce:
             return None, self._error(message, 438, "Stale Nonce", challenge)
         return key, None

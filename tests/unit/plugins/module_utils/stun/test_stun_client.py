@@ -274,8 +274,8 @@ def test_wrong_credentials_are_reported_with_the_servers_code(reject_code, reaso
     with FakeServer(users=USERS, reject_code=reject_code) as server:
         result = probe_allocate(target(server), wrong, timeout=3)
     assert result["allocated"] is False and result["reachable"] is True and result["freed"] is False
-    assert (result["error"], result["error_code"], result["error_reason"]) == ("allocate_failed", reject_code,
-                                                                                 reason)
+    error = (result["error"], result["error_code"], result["error_reason"])
+    assert error == ("allocate_failed", reject_code, reason)
     assert server.methods() == [codec.ALLOCATE, codec.ALLOCATE]
 
 

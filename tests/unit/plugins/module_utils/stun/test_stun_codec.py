@@ -423,11 +423,12 @@ def test_fuzzed_attribute_values_decode_or_raise_parse_error(value, transaction_
             pass
 
 
+PLAIN_ATTRIBUTE_TYPES = st.integers(0, 0x7FFF).filter(lambda t: t not in (codec.MESSAGE_INTEGRITY, codec.FINGERPRINT))
+
+
 @FUZZ
 @given(st.integers(0, 0xFFF), st.sampled_from(sorted(codec.CLASS_NAMES)), st.binary(min_size=12, max_size=12),
-       st.lists(st.tuples(st.integers(0, 0x7FFF).filter(lambda t: t not in (codec.MESSAGE_INTEGRITY,
-                                                                             codec.FINGERPRINT)),
-                          st.binary(max_size=40)), max_size=6),
+       st.lists(st.tuples(PLAIN_ATTRIBUTE_TYPES, st.binary(max_size=40)), max_size=6),
        st.one_of(st.none(), st.binary(min_size=1, max_size=20)), st.booleans())
 def test_encoded_messages_decode_to_what_was_encoded(method, message_class, transaction_id, attributes, key,
                                                      fingerprint):
