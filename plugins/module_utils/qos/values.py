@@ -14,6 +14,14 @@ import math
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 
+# Longest rendering of a bad value in a message, so that a huge argument cannot flood it.
+SHOWN_CHARACTERS = 64
+
+
+def shown(value):
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "..."
+
 
 def _as_number(value, field, what):
     if isinstance(value, str):
@@ -24,9 +32,9 @@ def _as_number(value, field, what):
             try:
                 value = float(text)
             except ValueError:
-                raise FieldError(field, "%r is not %s" % (value, what))
+                raise FieldError(field, "%s is not %s" % (shown(value), what))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise FieldError(field, "%r is not %s" % (value, what))
+        raise FieldError(field, "%s is not %s" % (shown(value), what))
     return value
 
 
@@ -36,7 +44,7 @@ def count(value, field, minimum=0, maximum=None):
         "a whole number from %d to %d" % (minimum, maximum)
     number = _as_number(value, field, what)
     if number != int(number) or number < minimum or (maximum is not None and number > maximum):
-        raise FieldError(field, "%r is not %s" % (value, what))
+        raise FieldError(field, "%s is not %s" % (shown(value), what))
     return int(number)
 
 
@@ -51,7 +59,7 @@ def amount(value, field, minimum=0, maximum=None, above_minimum=False):
     number = _as_number(value, field, what)
     too_low = number <= minimum if above_minimum else number < minimum
     if too_low or (maximum is not None and number > maximum):
-        raise FieldError(field, "%r is not %s" % (value, what))
+        raise FieldError(field, "%s is not %s" % (shown(value), what))
     if isinstance(number, float) and number.is_integer():
         return int(number)
     return number
@@ -59,7 +67,7 @@ def amount(value, field, minimum=0, maximum=None, above_minimum=False):
 
 def choice(value, field, choices):
     if value not in choices:
-        raise FieldError(field, "%r is not allowed; choose one of %s" % (value, ", ".join(choices)))
+        raise FieldError(field, "%s is not allowed; choose one of %s" % (shown(value), ", ".join(choices)))
     return value
 
 
