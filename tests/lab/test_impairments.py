@@ -55,7 +55,7 @@ def test_dns_sinkhole_answers_the_given_address(permitted):
 def test_loss_shows_in_relayed_media_and_clears(permitted):
     lab = permitted
     password = lab.state["turn"]["users"]["alice"]
-    # uclient's relayed media passes gw once (site -> internet) on its way to the
+    # uclient's relayed media passes isp once (site -> internet) on its way to the
     # peer allocation, so 30 % loss on that direction shows as about 30 %
     with lab.impaired("loss", percent=30, direction="up"):
         loss = lab.uclient("endpoint1", "-u", "alice", "-w", password, timeout=90)[2]
@@ -77,7 +77,7 @@ def test_loss_both_directions_hits_request_and_reply(permitted):
     assert ping_loss(lab) == 0.0
     with lab.impaired("loss", percent=30):
         loss = ping_loss(lab, count=200)
-    # a round trip passes gw twice: 1 - 0.7 ** 2 = 51 %
+    # a round trip passes isp twice: 1 - 0.7 ** 2 = 51 %
     assert 35.0 <= loss <= 67.0, loss
 
 
@@ -105,8 +105,9 @@ def test_impairments_are_recorded_and_cleared_together(permitted):
     assert any(line.startswith("rate") for line in listed)
     lab.impair("clear", "all")
     assert lab.impair("list").stdout.strip() == ""
-    assert "tbf" not in lab.sh("gw", "tc qdisc show").stdout
-    assert lab.sh("gw", "nft list table inet lab_impair").returncode != 0
+    for router in ("gw", "isp"):
+        assert "tbf" not in lab.sh(router, "tc qdisc show").stdout
+        assert lab.sh(router, "nft list table inet lab_impair").returncode != 0
 
 
 def test_impaired_clears_even_when_the_block_fails(permitted):

@@ -101,7 +101,7 @@ def written_lab(tmp_path, monkeypatch):
     """A planned lab whose PKI and host files are written under tmp_path."""
     monkeypatch.setattr(topology, "CACHE", tmp_path)
     plan = topology.plan("unit", endpoints=1)
-    plan["hosts"]["gw"]["interfaces"] = {"site": "eth0", "internet": "eth1"}
+    plan["hosts"]["gw"]["interfaces"] = {"site": "eth0", "wan": "eth1"}
     Path(plan["state_dir"]).mkdir(mode=0o700)
     services.make_pki(plan)
     services.write_host_files(plan)
@@ -163,6 +163,7 @@ def test_running_hosts_see_only_their_own_files(lab):
     assert lab.sh("endpoint1", "find /lab -type f 2>/dev/null").stdout == ""   # nothing mounted
     assert lab.sh("signal", "find /lab -type f | sort").stdout.split() == [
         "/lab/bin/signal_server.py", "/lab/pki/signal.crt", "/lab/pki/signal.key"]
+    assert lab.sh("isp", "find /lab -type f 2>/dev/null").stdout == ""
     for host in lab.state["hosts"]:
         assert "ca.key" not in lab.sh(host, "find /lab 2>/dev/null").stdout, host
     assert lab.sh("gw", "grep -rl static-auth-secret /lab").stdout == ""

@@ -9,7 +9,7 @@ from rtclab import lifecycle, topology
 def test_status_reports_every_host_and_service_up(lab):
     status = lifecycle.lab_status(lab.name)
     assert status["healthy"], status
-    assert set(status["hosts"]) == {"gw", "dns", "signal", "turn", "endpoint1"}
+    assert set(status["hosts"]) == {"gw", "isp", "dns", "signal", "turn", "endpoint1"}
 
 
 def test_https_get_verifies_with_lab_ca_and_returns_json(lab):
@@ -73,7 +73,7 @@ for name in ("nothere.dlegate.test", "example.com"):
 
 
 def test_stun_returns_mapped_address(lab):
-    assert lab.stun_mapped("gw") == lab.addr("gw", "internet")
+    assert lab.stun_mapped("gw") == lab.addr("gw", "wan")
 
 
 def test_turn_relays_with_long_term_credentials(lab):

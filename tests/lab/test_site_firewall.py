@@ -41,7 +41,7 @@ def test_permit_mark_on_gw_lets_https_through(permitted):
 
 
 def test_permit_mark_on_gw_lets_stun_through_with_nat(permitted):
-    assert permitted.stun_mapped("endpoint1") == permitted.addr("gw", "internet")
+    assert permitted.stun_mapped("endpoint1") == permitted.addr("gw", "wan")
 
 
 def test_unmarked_endpoint_traffic_stays_blocked_next_to_permitted(permitted):

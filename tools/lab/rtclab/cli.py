@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from . import __doc__ as PACKAGE_DOC
-from .common import DEFAULT_NAME, LabError, log
+from .common import DEFAULT_NAME, ECHO_RANGE, LabError, log
 from .podman import podman_env, require_tool
 from .image import build_image, image_tag, list_images, prune_images
 from .state import load_state, write_inventory
@@ -40,7 +40,7 @@ def cmd_images(args):
 
 
 def cmd_up(args):
-    state = lab_up(args.name, args.slot, args.endpoints, args.relay_range)
+    state = lab_up(args.name, args.slot, args.endpoints, args.relay_range, args.echo_range)
     print(state["inventory"])
 
 
@@ -104,12 +104,12 @@ def impair_parsers(sub):
     add_name(name_only, default=argparse.SUPPRESS)
     kinds = sub.add_subparsers(dest="kind", required=True, metavar="KIND")
     p = kinds.add_parser("block-udp", parents=[name_only],
-                         help="drop forwarded UDP site->internet (all, one port or a range)")
+                         help="gw drops UDP site->WAN (all, one port or a range)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--port", type=int)
     group.add_argument("--range", metavar="LO-HI")
     p = kinds.add_parser("block-tcp443", parents=[name_only],
-                         help="drop forwarded TCP 443 site->internet")
+                         help="gw drops TCP 443 site->WAN")
     p.add_argument("--except", dest="except_", metavar="SRC_IP",
                    help="source address still allowed (the proxy host)")
     p = kinds.add_parser("dns-nxdomain", parents=[name_only], help="NAME answers NXDOMAIN")
@@ -118,10 +118,10 @@ def impair_parsers(sub):
     p.add_argument("target", metavar="NAME")
     p.add_argument("--address", default="0.0.0.0")
     p = kinds.add_parser("rate", parents=[name_only],
-                         help="tbf rate limit on both gw interfaces (e.g. 5mbit)")
+                         help="WAN bottleneck: tbf on both isp interfaces, both directions (e.g. 5mbit)")
     p.add_argument("rate", metavar="RATE")
     p = kinds.add_parser("loss", parents=[name_only],
-                         help="drop PCT%% of forwarded packets at each pass through gw")
+                         help="WAN loss: drop PCT%% of the packets isp forwards")
     p.add_argument("percent", metavar="PCT", type=int)
     p.add_argument("--direction", choices=("both", "up", "down"), default="both",
                    help="both (default), up = site->internet only, down = internet->site only")
@@ -147,6 +147,8 @@ def build_parser():
     p.add_argument("--endpoints", type=int, default=2, help="endpoint hosts (default 2)")
     p.add_argument("--relay-range", default="49152-65535", metavar="LO-HI",
                    help="TURN relay ports (default 49152-65535)")
+    p.add_argument("--echo-range", default=ECHO_RANGE, metavar="LO-HI",
+                   help=f"UDP echo ports on turn, inside the relay range (default {ECHO_RANGE})")
     p.set_defaults(func=cmd_up)
     for cmd, func, text in (("down", cmd_down, "remove the lab"),
                             ("status", cmd_status, "show hosts and services"),

@@ -16,11 +16,17 @@ def describe(imp):
     return f"{imp['kind']} {extra}".strip()
 
 
-def impair_rules(state):
-    gw = state["hosts"]["gw"]
-    site_if, inet_if = gw["interfaces"]["site"], gw["interfaces"]["internet"]
-    out = f'iifname "{site_if}" oifname "{inet_if}"'
-    back = f'iifname "{inet_if}" oifname "{site_if}"'
+def directions(state, router, inside, outside):
+    """nft matches for traffic through router from inside to outside ('up') and back."""
+    dev = state["hosts"][router]["interfaces"]
+    up = f'iifname "{dev[inside]}" oifname "{dev[outside]}"'
+    down = f'iifname "{dev[outside]}" oifname "{dev[inside]}"'
+    return up, down
+
+
+def gw_rules(state):
+    """The site's own blocks, on gw: what leaves the site for the WAN."""
+    out, _ = directions(state, "gw", "site", "wan")
     rules = []
     for imp in state["impairments"]:
         if imp["kind"] == "block-udp":
@@ -29,14 +35,18 @@ def impair_rules(state):
         elif imp["kind"] == "block-tcp443":
             src = f" ip saddr != {imp['except']}" if imp.get("except") else ""
             rules.append(f"{out}{src} tcp dport 443 drop")
-        elif imp["kind"] == "loss":
-            match = {"both": "", "up": out + " ", "down": back + " "}[imp.get("direction", "both")]
-            rules.append(f"{match}numgen random mod 100 < {imp['percent']} drop")
     return rules
 
 
-def impair_nft(state):
-    rules = impair_rules(state)
+def isp_rules(state):
+    """WAN loss, on isp: up is the site's traffic towards the internet."""
+    up, down = directions(state, "isp", "wan", "internet")
+    match = {"both": "", "up": up + " ", "down": down + " "}
+    return [f"{match[imp.get('direction', 'both')]}numgen random mod 100 < {imp['percent']} drop"
+            for imp in state["impairments"] if imp["kind"] == "loss"]
+
+
+def impair_nft(rules):
     script = "table inet lab_impair\ndelete table inet lab_impair\n"
     if rules:
         body = "\n".join("    " + r for r in rules)
@@ -55,10 +65,11 @@ def rate_to_bps(rate):
 
 
 def tc_script(state):
-    gw = state["hosts"]["gw"]
+    """The WAN bottleneck: a tbf on both of isp's interfaces, so both directions are
+    limited and gw's own interfaces stay free for the QoS under test."""
     rates = [imp["rate"] for imp in state["impairments"] if imp["kind"] == "rate"]
     lines = []
-    for dev in gw["interfaces"].values():
+    for dev in state["hosts"]["isp"]["interfaces"].values():
         lines.append(f"tc qdisc del dev {dev} root 2>/dev/null")
         if rates:
             burst = max(3000, rate_to_bps(rates[-1]) // 8 // 50)
@@ -68,9 +79,10 @@ def tc_script(state):
 
 
 def apply_impairments(state):
-    gw = state["hosts"]["gw"]["container"]
-    podman("exec", "-i", gw, "nft", "-f", "-", input=impair_nft(state))
-    podman("exec", "-i", gw, "sh", "-s", input=tc_script(state))
+    gw, isp = state["hosts"]["gw"]["container"], state["hosts"]["isp"]["container"]
+    podman("exec", "-i", gw, "nft", "-f", "-", input=impair_nft(gw_rules(state)))
+    podman("exec", "-i", isp, "nft", "-f", "-", input=impair_nft(isp_rules(state)))
+    podman("exec", "-i", isp, "sh", "-s", input=tc_script(state))
     conf = host_dir(state, "dns") / "etc" / "dns.conf"
     if conf.read_text() != dns_conf(state):
         write_file(conf, dns_conf(state))

@@ -6,7 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .common import CACHE, LABEL, LabError, MOUNT, log
+from .common import CACHE, ECHO_RANGE, LABEL, LabError, MOUNT, log
 from .podman import parallel, podman, run
 from .image import build_image
 from .topology import (check_name, container_names, host_files, image_ids, labelled, name_clashes,
@@ -48,8 +48,7 @@ def remove_lab(name):
 
 def check_subnets_free(state):
     """Fail early, naming the owner, if another network holds this slot's subnets."""
-    wanted = {ipaddress.ip_network(state["site_network"]),
-              ipaddress.ip_network(state["internet_network"])}
+    wanted = {ipaddress.ip_network(subnet) for subnet in state["subnets"].values()}
     for net in json.loads(podman("network", "ls", "--format", "json").stdout or "[]"):
         for sub in net.get("subnets") or []:
             if any(ipaddress.ip_network(sub["subnet"]).overlaps(w) for w in wanted):
@@ -82,8 +81,7 @@ def check_host_routes(state):
 
 
 def create_networks(state):
-    site, inet = state["site_network"], state["internet_network"]
-    for key, subnet in (("site", site), ("internet", inet)):
+    for key, subnet in state["subnets"].items():
         gateway = str(ipaddress.ip_network(subnet)[1])
         podman("network", "create", "--internal", "--disable-dns", "--subnet", subnet,
                "--gateway", gateway, "--label", state["label"], state["networks"][key])
@@ -99,7 +97,7 @@ def run_args(state, host, image):
         args += ["-v", f"{host_dir(state, host)}:{MOUNT}:ro"]
     for net, ip in spec["addresses"].items():
         args += ["--network", f"{state['networks'][net]}:ip={ip}"]
-    if spec["role"] == "gateway":
+    if spec["role"] in ("gateway", "isp"):
         args += ["--sysctl", "net.ipv4.ip_forward=1"]
     return args + [image, "sleep", "infinity"]
 
@@ -112,20 +110,20 @@ def start_containers(state, image):
              list(state["hosts"]))
 
 
-def gw_interfaces(state):
-    """Map 'site'/'internet' to gw's interface names, found by address."""
-    gw = state["hosts"]["gw"]
-    out = podman("exec", gw["container"], "ip", "-o", "-4", "addr", "show").stdout
+def router_interfaces(state, host):
+    """Map a router's networks ('site', 'wan', 'internet') to its interface names, found by address."""
+    spec = state["hosts"][host]
+    out = podman("exec", spec["container"], "ip", "-o", "-4", "addr", "show").stdout
     by_ip = {}
     for line in out.splitlines():
         words = line.split()
         by_ip[words[3].split("/")[0]] = words[1]
-    return {net: by_ip[ip] for net, ip in gw["addresses"].items()}
+    return {net: by_ip[ip] for net, ip in spec["addresses"].items()}
 
 
-def lab_up(name, slot, endpoints, relay_range):
+def lab_up(name, slot, endpoints, relay_range, echo_range=ECHO_RANGE):
     started = time.monotonic()
-    state = plan(name, slot, endpoints, relay_range)
+    state = plan(name, slot, endpoints, relay_range, echo_range)
     image = build_image()
     containers, networks = remove_lab(name)
     if containers or networks:
@@ -141,7 +139,8 @@ def lab_up(name, slot, endpoints, relay_range):
     state["host_image"] = host_image(state, image)
     create_networks(state)
     start_containers(state, state["host_image"])
-    state["hosts"]["gw"]["interfaces"] = gw_interfaces(state)
+    for router in ("gw", "isp"):
+        state["hosts"][router]["interfaces"] = router_interfaces(state, router)
     write_host_files(state)
     save_state(state)
     parallel(lambda host: base_setup(state, host), list(state["hosts"]))
@@ -149,7 +148,7 @@ def lab_up(name, slot, endpoints, relay_range):
     write_inventory(state)
     log(f"lab '{name}' up in {time.monotonic() - started:.1f}s: "
         f"{len(state['hosts'])} hosts, site {state['site_network']}, "
-        f"internet {state['internet_network']}")
+        f"wan {state['wan_network']}, internet {state['internet_network']}")
     return state
 
 
@@ -190,15 +189,19 @@ def lab_status(name):
     healthy = all(h["state"] == "running" and all(v == "up" for v in h["services"].values())
                   for h in hosts.values())
     return {"name": name, "slot": state["slot"], "healthy": healthy,
-            "site_network": state["site_network"], "internet_network": state["internet_network"],
-            "relay_range": state["relay_range"], "impairments": state["impairments"],
+            "site_network": state["site_network"], "wan_network": state["wan_network"],
+            "internet_network": state["internet_network"],
+            "relay_range": state["relay_range"], "udp_echo": state["udp_echo"], "iperf3": state["iperf3"], "impairments": state["impairments"],
             "inventory": state["inventory"], "hosts": hosts}
 
 
 def format_status(status):
+    echo, iperf3 = status["udp_echo"], status["iperf3"]
     lines = [f"lab {status['name']} (slot {status['slot']}): site {status['site_network']}, "
-             f"internet {status['internet_network']}, relay ports "
-             f"{status['relay_range'][0]}-{status['relay_range'][1]}",
+             f"wan {status['wan_network']}, internet {status['internet_network']}",
+             f"relay ports {status['relay_range'][0]}-{status['relay_range'][1]}, "
+             f"UDP echo {echo['address']}:{echo['ports'][0]}-{echo['ports'][1]}, "
+             f"iperf3 {iperf3['address']}:{iperf3['port']}",
              f"{'HOST':<12} {'CONTAINER':<24} {'ADDRESSES':<30} {'STATE':<9} SERVICES"]
     for host, entry in status["hosts"].items():
         addrs = ", ".join(entry["addresses"].values())

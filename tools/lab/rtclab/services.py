@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .common import DNS_PIDFILE, DOMAIN, HOST_IMAGE_REPO, LabError, MOUNT, PERMIT_MARK, SIGNAL_SERVER
+from .common import DNS_PIDFILE, DOMAIN, HOST_IMAGE_REPO, LabError, MOUNT, PERMIT_MARK, SIGNAL_SERVER, UDP_ECHO
 from .podman import in_container, parallel, podman, require_tool, run
 from .state import PUBLIC, SECRET, host_dir, write_file
 from .topology import SECRET_FILES, host_files
@@ -116,7 +116,7 @@ delete table ip lab_site_nat
 table ip lab_site_nat {{
   chain postrouting {{
     type nat hook postrouting priority srcnat; policy accept;
-    ip saddr {state['site_network']} oifname "{gw['interfaces']['internet']}" masquerade
+    ip saddr {state['site_network']} oifname "{gw['interfaces']['wan']}" masquerade
   }}
 }}
 """
@@ -131,6 +131,7 @@ def host_file_text(state, rel):
         "etc/turnserver-rest.conf": lambda st: turn_conf(st, rest=True),
         "etc/gw.nft": gw_nft,
         "bin/signal_server.py": lambda st: SIGNAL_SERVER.read_text(),
+        "bin/udp_echo.py": lambda st: UDP_ECHO.read_text(),
     }
     if rel in renderers:
         return renderers[rel](state)
@@ -166,17 +167,26 @@ def host_image(state, base):
 
 
 def base_setup(state, host):
-    """Endpoints route via gw; turn gets its second address."""
-    spec = state["hosts"][host]
-    script = ""
-    if spec["role"] == "endpoint":
-        script = f"ip route replace default via {state['hosts']['gw']['addresses']['site']}"
+    """Routes: endpoints via gw, gw via isp's WAN side, services via isp's internet
+    side; isp knows only its two networks. turn gets its second address."""
+    in_container(state["hosts"][host]["container"], setup_script(state, host))
+
+
+def setup_script(state, host):
+    hosts = state["hosts"]
+    role = hosts[host]["role"]
+    if role == "endpoint":
+        return f"ip route replace default via {hosts['gw']['addresses']['site']}"
+    if role == "gateway":
+        return f"ip route replace default via {hosts['isp']['addresses']['wan']}"
+    if role == "isp":
+        return "ip route del default 2>/dev/null; true"
+    script = f"ip route replace default via {hosts['isp']['addresses']['internet']}"
     if host == "turn":
         own, rest = state["turn"]["server"], state["turn"]["rest_server"]
-        script = (f"dev=$(ip -o addr show to {own}/32 | cut -d' ' -f2)"
-                  f" && ip addr replace {rest}/24 dev $dev")
-    if script:
-        in_container(spec["container"], script)
+        script += (f" && dev=$(ip -o addr show to {own}/32 | cut -d' ' -f2)"
+                   f" && ip addr replace {rest}/24 dev $dev")
+    return script
 
 
 def start_daemon(container, command, logfile):
@@ -198,6 +208,14 @@ def start_services(state):
     start_daemon(hosts["signal"]["container"],
                  f"python3 -u {MOUNT}/bin/signal_server.py {MOUNT}/pki/signal.crt "
                  f"{MOUNT}/pki/signal.key {signal} 443", "/var/log/signal.log")
+    iperf3 = state["iperf3"]
+    start_daemon(hosts["signal"]["container"], f"iperf3 -s -B {iperf3['address']} -p {iperf3['port']}",
+                 "/var/log/iperf3.log")
+    echo = state["udp_echo"]
+    start_daemon(hosts["turn"]["container"],
+                 f"python3 -u {MOUNT}/bin/udp_echo.py {echo['address']} {echo['ports'][0]}-{echo['ports'][1]}",
+                 "/var/log/udp-echo.log")
+    wait_listening(state, ["turn"], services=["udp-echo"])   # its ports first, before coturn relays from them
     for tag in ("turnserver", "turnserver-rest"):
         start_daemon(hosts["turn"]["container"],
                      f"turnserver -c {MOUNT}/etc/{tag}.conf", f"/var/log/{tag}.out")
@@ -205,22 +223,28 @@ def start_services(state):
 
 
 def listeners(state, host):
-    """(proto, address, port) of every socket a service host must listen on."""
-    turn = state["turn"]
-    if host in ("dns", "signal"):
-        addr = state["hosts"][host]["addresses"]["internet"]
-        return [("u", addr, 53)] if host == "dns" else [("t", addr, 443)]
+    """service -> (proto, address, port) of the sockets it must listen on, per host."""
+    turn, echo, iperf3 = state["turn"], state["udp_echo"], state["iperf3"]
+    addr = state["hosts"][host]["addresses"]
+    if host == "dns":
+        return {"dnsmasq": [("u", addr["internet"], 53)]}
+    if host == "signal":
+        return {"signal": [("t", addr["internet"], 443)], "iperf3": [("t", iperf3["address"], iperf3["port"])]}
     if host == "gw":
-        return [("u", state["hosts"]["gw"]["addresses"]["site"], 53)]
-    return [(p, ip, port) for ip in (turn["server"], turn["rest_server"])
-            for p, port in (("u", 3478), ("t", 3478), ("t", 443))]
+        return {"site-resolver": [("u", addr["site"], 53)]}
+    if host == "turn":
+        return {"turnserver": [(p, ip, port) for ip in (turn["server"], turn["rest_server"])
+                               for p, port in (("u", 3478), ("t", 3478), ("t", 443))],
+                "udp-echo": [("u", echo["address"], port) for port in echo["ports"]]}
+    return {}
 
 
-def wait_listening(state, hosts=None, seconds=15):
+def wait_listening(state, hosts=None, seconds=15, services=None):
     """Wait until every service socket listens; fail with the service log otherwise."""
     def wait(host):
-        checks = " && ".join(f"ss -Hln{p} 'src {ip}:{port}' | grep -q ."
-                             for p, ip, port in listeners(state, host))
+        sockets = [sock for name, socks in listeners(state, host).items()
+                   if services is None or name in services for sock in socks]
+        checks = " && ".join(f"ss -Hln{p} 'src {ip}:{port}' | grep -q ." for p, ip, port in sockets)
         script = (f"i=0; until {checks}; do i=$((i+1)); [ $i -gt {seconds * 10} ] && exit 1; "
                   "sleep 0.1; done")
         if in_container(state["hosts"][host]["container"], script, check=False).returncode:
@@ -245,9 +269,11 @@ SERVICE_CHECKS = {
            "site-firewall": "nft list table inet lab_site_fw",
            "nat": "nft list table ip lab_site_nat"},
     "dns": {"dnsmasq": f"kill -0 $(cat {DNS_PIDFILE})"},
-    "signal": {"signal": "pgrep -f signal_server.py"},
+    "isp": {"forwarding": "grep -qx 1 /proc/sys/net/ipv4/ip_forward"},
+    "signal": {"signal": "pgrep -f signal_server.py", "iperf3": "pgrep -x iperf3"},
     "turn": {"turnserver": "kill -0 $(cat /run/turnserver.pid)",
-             "turnserver-rest": "kill -0 $(cat /run/turnserver-rest.pid)"},
+             "turnserver-rest": "kill -0 $(cat /run/turnserver-rest.pid)",
+             "udp-echo": "pgrep -f udp_echo.py"},
 }
 
 

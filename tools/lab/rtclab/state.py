@@ -103,14 +103,18 @@ def inventory(state):
     hosts = state["hosts"]
     groups = {"gateways": ["gw"],
               "endpoints": [h for h in hosts if hosts[h]["role"] == "endpoint"],
-              "service": list(SERVICE_OFFSETS)}
+              "service": list(SERVICE_OFFSETS),
+              "wan": ["isp"]}
     services = {h: hosts[h]["addresses"]["internet"] for h in SERVICE_OFFSETS}
     lab_vars = {
         "lab_name": state["name"],
         "lab_site_network": state["site_network"],
+        "lab_wan_network": state["wan_network"],
         "lab_internet_network": state["internet_network"],
         "lab_gateway_site_address": hosts["gw"]["addresses"]["site"],
-        "lab_gateway_internet_address": hosts["gw"]["addresses"]["internet"],
+        "lab_gateway_wan_address": hosts["gw"]["addresses"]["wan"],
+        "lab_isp_wan_address": hosts["isp"]["addresses"]["wan"],
+        "lab_isp_internet_address": hosts["isp"]["addresses"]["internet"],
         "lab_service_addresses": services,
         "lab_relay_range": list(state["relay_range"]),
         "lab_turn_realm": state["turn"]["realm"],
@@ -120,6 +124,8 @@ def inventory(state):
         "lab_turn_secret": state["turn"]["secret"],
         "lab_ca_cert": state["ca_cert"],
         "lab_domains": dict(state["domains"]),
+        "lab_udp_echo": {"address": state["udp_echo"]["address"], "ports": list(state["udp_echo"]["ports"])},
+        "lab_iperf3": dict(state["iperf3"]),
     }
     children = {group: {"hosts": {h: inventory_host(state, h) for h in members}}
                 for group, members in groups.items()}

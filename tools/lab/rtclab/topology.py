@@ -8,7 +8,9 @@ import re
 import secrets
 import time
 
-from .common import CACHE, DOMAIN, ENDPOINT_BASE, GW_OFFSET, LABEL, LabError, MAX_ENDPOINTS, SERVICE_OFFSETS, TURN_REST_OFFSET, TURN_USERS
+from .common import (CACHE, DOMAIN, ECHO_RANGE, ENDPOINT_BASE, GW_OFFSET, IPERF3_PORT, ISP_INTERNET_OFFSET,
+                     ISP_WAN_OFFSET, LABEL, MAX_ECHO_PORTS, MAX_ENDPOINTS, SERVICE_OFFSETS, TURN_REST_OFFSET,
+                     TURN_USERS, LabError)
 
 
 def check_name(name):
@@ -26,10 +28,13 @@ def parse_range(text):
 
 
 def subnets(slot):
+    """The slot's networks: site 198.18.(10+2S).0/24, its WAN link 198.19.(10+2S).0/24,
+    the lab internet 198.18.(11+2S).0/24."""
     if not 0 <= slot <= 99:
         raise LabError(f"bad slot {slot}: want 0..99")
-    return (ipaddress.ip_network(f"198.18.{10 + 2 * slot}.0/24"),
-            ipaddress.ip_network(f"198.18.{11 + 2 * slot}.0/24"))
+    return {"site": ipaddress.ip_network(f"198.18.{10 + 2 * slot}.0/24"),
+            "wan": ipaddress.ip_network(f"198.19.{10 + 2 * slot}.0/24"),
+            "internet": ipaddress.ip_network(f"198.18.{11 + 2 * slot}.0/24")}
 
 
 def host_entry(name, host, role, addresses, dns):
@@ -37,11 +42,13 @@ def host_entry(name, host, role, addresses, dns):
             "dns": dns}
 
 
-def plan_hosts(name, site, inet, endpoints):
-    gw_site, gw_inet = str(site[GW_OFFSET]), str(inet[GW_OFFSET])
+def plan_hosts(name, nets, endpoints):
+    site, wan, inet = nets["site"], nets["wan"], nets["internet"]
+    gw_site = str(site[GW_OFFSET])
     dns = str(inet[SERVICE_OFFSETS["dns"]])
-    hosts = {"gw": host_entry(name, "gw", "gateway",
-                              {"site": gw_site, "internet": gw_inet}, dns)}
+    hosts = {"gw": host_entry(name, "gw", "gateway", {"site": gw_site, "wan": str(wan[GW_OFFSET])}, dns),
+             "isp": host_entry(name, "isp", "isp", {"wan": str(wan[ISP_WAN_OFFSET]),
+                                                    "internet": str(inet[ISP_INTERNET_OFFSET])}, dns)}
     for svc, offset in SERVICE_OFFSETS.items():
         hosts[svc] = host_entry(name, svc, "service", {"internet": str(inet[offset])}, dns)
     for index in range(1, endpoints + 1):
@@ -51,32 +58,45 @@ def plan_hosts(name, site, inet, endpoints):
     return hosts
 
 
-def plan(name, slot=0, endpoints=2, relay_range="49152-65535"):
+def echo_ports(echo_range, relay_range):
+    """The UDP echo's ports: a range of at most MAX_ECHO_PORTS inside the relay range."""
+    low, high = parse_range(echo_range)
+    if not relay_range[0] <= low <= high <= relay_range[1] or high - low >= MAX_ECHO_PORTS:
+        raise LabError(f"bad echo range {echo_range!r}: want at most {MAX_ECHO_PORTS} ports inside "
+                       f"the relay range {relay_range[0]}-{relay_range[1]}")
+    return [low, high]
+
+
+def plan(name, slot=0, endpoints=2, relay_range="49152-65535", echo_range=ECHO_RANGE):
     """The complete description of a lab (what state.json holds), without side effects."""
     check_name(name)
     if not 1 <= endpoints <= MAX_ENDPOINTS:
         raise LabError(f"bad endpoint count {endpoints}: want 1..{MAX_ENDPOINTS}")
-    site, inet = subnets(slot)
-    hosts = plan_hosts(name, site, inet, endpoints)
+    nets = subnets(slot)
+    hosts = plan_hosts(name, nets, endpoints)
     signal, turn = hosts["signal"]["addresses"]["internet"], hosts["turn"]["addresses"]["internet"]
-    turn_rest = str(inet[TURN_REST_OFFSET])
+    turn_rest = str(nets["internet"][TURN_REST_OFFSET])
     hosts["turn"]["aliases"] = [turn_rest]
+    relay = parse_range(relay_range)
     state_dir = CACHE / name
     return {
         "name": name, "slot": slot, "label": f"{LABEL}={name}",
-        "site_network": str(site), "internet_network": str(inet),
-        "subnets": {"site": str(site), "internet": str(inet)},
-        "networks": {"site": f"{name}-site", "internet": f"{name}-internet"},
+        "site_network": str(nets["site"]), "wan_network": str(nets["wan"]),
+        "internet_network": str(nets["internet"]),
+        "subnets": {key: str(net) for key, net in nets.items()},
+        "networks": {key: f"{name}-{key}" for key in nets},
         "hosts": hosts,
         "domain": DOMAIN,
         "domains": {f"signal.{DOMAIN}": signal, f"turn.{DOMAIN}": turn,
                     f"media.{DOMAIN}": turn, f"stun.{DOMAIN}": turn,
                     f"turn-rest.{DOMAIN}": turn_rest},
-        "relay_range": parse_range(relay_range),
+        "relay_range": relay,
         "turn": {"realm": DOMAIN, "server": turn, "rest_server": turn_rest,
                  "ports": {"udp": 3478, "tcp": 3478, "tls": 443},
                  "users": {user: secrets.token_urlsafe(12) for user in TURN_USERS},
                  "secret": secrets.token_hex(16)},
+        "udp_echo": {"address": turn, "ports": echo_ports(echo_range, relay)},
+        "iperf3": {"address": signal, "port": IPERF3_PORT},
         "state_dir": str(state_dir),
         "ca_cert": str(state_dir / "pki" / "ca.crt"),
         "inventory": str(state_dir / "inventory.yml"),
@@ -165,7 +185,8 @@ HOST_FILES = {
     "gw": ("etc/gw.nft", "etc/site-resolver.conf"),
     "dns": ("etc/dns.conf",),
     "signal": ("bin/signal_server.py", "pki/signal.crt", "pki/signal.key"),
-    "turn": ("etc/turnserver.conf", "etc/turnserver-rest.conf", "pki/turn.crt", "pki/turn.key"),
+    "turn": ("etc/turnserver.conf", "etc/turnserver-rest.conf", "pki/turn.crt", "pki/turn.key",
+             "bin/udp_echo.py"),
 }
 SECRET_FILES = ("etc/turnserver.conf", "etc/turnserver-rest.conf", "pki/signal.key", "pki/turn.key")
 
