@@ -208,6 +208,28 @@ jitter_ms:
   returned: when O(count) > 1
   type: float
   sample: 1.73
+findings:
+  description:
+    - The problems seen, each with a stable C(id), C(severity), C(summary), C(evidence) and C(remediation),
+      plus C(server) and C(transport). The ids are C(stun_unresolved), C(stun_udp_blocked), C(stun_tcp_blocked), C(stun_tls_blocked),
+        C(stun_tls_failed), C(stun_tls_untrusted), C(stun_malformed) and C(stun_error_response).
+    - Loss, round-trip time and jitter are data for a verdict to judge, never findings here.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: stun_udp_blocked
+      severity: error
+      summary: No STUN answer over UDP
+      evidence: "udp 203.0.113.20:3478 (stun.example.com): no answer to the Binding request within 5.0 s"
+      remediation: "Verify that UDP ports (such as 3478 and ephemeral UDP range) are permitted: ..."
+      server: stun.example.com
+      transport: udp
+passed:
+  description: Whether no finding has severity C(error).
+  returned: always
+  type: bool
+  sample: false
 error:
   description: Why the probe failed (see the notes for the codes); null on success.
   returned: always

@@ -279,6 +279,30 @@ relay:
       type: str
   sample: {"mode": "send", "sent": 250, "received": 250, "loss_pct": 0.0, "jitter_ms": 0.4,
            "rtt_ms": {"min": 1.1, "avg": 1.4, "max": 3.0, "p95": 2.1}}
+findings:
+  description:
+    - The problems seen, each with a stable C(id), C(severity), C(summary), C(evidence) and C(remediation),
+      plus C(server) and C(transport). The ids are C(turn_unresolved), C(turn_udp_blocked), C(turn_tcp_blocked), C(turn_tls_blocked),
+        C(turn_tls_failed), C(turn_tls_untrusted), C(turn_malformed), C(turn_auth_failed) (401, 441),
+        C(turn_quota) (486, 508), C(turn_refused), C(turn_relay_failed) and the warning C(turn_not_freed).
+    - Loss, round-trip time and jitter are data for a verdict to judge, never findings here.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: turn_auth_failed
+      severity: error
+      summary: The TURN server refused the credentials
+      evidence: "udp 203.0.113.20:3478 (turn.example.com) answered 441 Wrong Credentials"
+      remediation: "STUN working while TURN does not is almost always credentials or realm: ..."
+      server: turn.example.com
+      transport: udp
+      error_code: 441
+passed:
+  description: Whether no finding has severity C(error).
+  returned: always
+  type: bool
+  sample: false
 error:
   description: Why the probe failed (see the notes for the codes); null on success.
   returned: always

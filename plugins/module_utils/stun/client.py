@@ -4,8 +4,9 @@
 """STUN and TURN probes: a Binding, a quality train of Bindings, and a TURN Allocate.
 
 The three ``probe_*`` functions are the public API. Each takes a
-:class:`~.transport.Target` and returns a result dict; a network failure is a
-result (``reachable: false``, ``error: timeout``), never an exception. Only bad
+:class:`~.transport.Target` and returns a result dict with ``findings`` and
+``passed`` (see :mod:`.findings`); a network failure is a result
+(``reachable: false``, ``error: timeout``), never an exception. Only bad
 arguments raise: :class:`FieldError`, from the ``validate_*`` functions the
 probes call first. The functions share no state, so a caller may run several
 at once in threads.
@@ -20,6 +21,11 @@ import time
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError, ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.quality import summarize_train
 from ansible_collections.dlegate.rtc.plugins.module_utils.stun import codec
+from ansible_collections.dlegate.rtc.plugins.module_utils.stun.findings import (
+    allocate_findings,
+    binding_findings,
+    with_findings,
+)
 from ansible_collections.dlegate.rtc.plugins.module_utils.stun.transport import (
     MALFORMED_RESPONSE,
     TIMEOUT,
@@ -260,7 +266,7 @@ def probe_binding(target, timeout=5.0):
     finally:
         if transport is not None:
             transport.close()
-    return result
+    return with_findings(result, binding_findings(result))
 
 
 def binding_outcome(response):
@@ -303,7 +309,7 @@ def probe_binding_train(target, count, interval_ms=20, timeout=10.0, wait_ms=100
     finally:
         if transport is not None:
             transport.close()
-    return result
+    return with_findings(result, binding_findings(result))
 
 
 class BindingTrain(object):
@@ -588,7 +594,7 @@ def probe_allocate(target, credentials, timeout=10.0, relay_count=0, relay_inter
             result["rtt_ms"] = summarize_train([(0.0, rtt) for rtt in client.rtt_ms])["rtt_ms"]
         if transport is not None:
             transport.close()
-    return result
+    return with_findings(result, allocate_findings(result))
 
 
 def allocate_and_relay(client, result, relay_count, relay_interval_ms, relay_mode, wait_ms):

@@ -117,6 +117,7 @@ def test_binding_returns_the_mapped_address_and_rtt(transport):
     rtt = result["rtt_ms"]
     assert 0 < rtt["min"] == rtt["avg"] == rtt["max"] == rtt["p95"] < 2000
     assert server.methods() == [codec.BINDING]
+    assert (result["findings"], result["passed"]) == ([], True)
 
 
 def test_binding_over_tls_verifies_the_certificate_against_ca_path(pki):
@@ -130,6 +131,7 @@ def test_binding_over_tls_verifies_the_certificate_against_ca_path(pki):
     assert ok["reachable"] and ok["mapped_address"] == "127.0.0.1"
     assert by_address["reachable"]
     assert (wrong_name["reachable"], wrong_name["error"]) == (False, "certificate_invalid")
+    assert [f["id"] for f in wrong_name["findings"]] == ["stun_tls_untrusted"]
     assert "other.test" in wrong_name["error_detail"]
     assert (system_ca["reachable"], system_ca["error"]) == (False, "certificate_invalid")
     assert unchecked["reachable"] and unchecked["error"] is None
@@ -163,6 +165,7 @@ def test_a_silent_server_is_a_timeout_within_the_deadline(transport):
     with FakeServer(hostile="silent") as server:
         result, elapsed = timed(probe_binding, target(server, transport), timeout=0.8)
     assert (result["reachable"], result["error"]) == (False, "timeout")
+    assert [f["id"] for f in result["findings"]] == ["stun_%s_blocked" % transport] and not result["passed"]
     assert 0.75 <= elapsed < 0.8 + SLACK
 
 
@@ -276,6 +279,7 @@ def test_wrong_credentials_are_reported_with_the_servers_code(reject_code, reaso
     assert result["allocated"] is False and result["reachable"] is True and result["freed"] is False
     error = (result["error"], result["error_code"], result["error_reason"])
     assert error == ("allocate_failed", reject_code, reason)
+    assert [f["id"] for f in result["findings"]] == ["turn_auth_failed"]
     assert server.methods() == [codec.ALLOCATE, codec.ALLOCATE]
 
 
@@ -329,6 +333,7 @@ def test_refused_permission_is_a_relay_finding_and_the_allocation_is_still_freed
     assert result["allocated"] and result["freed"] and result["error"] is None
     relay = result["relay"]
     assert (relay["error"], relay["error_code"], relay["error_reason"]) == ("relay_setup_failed", 403, "Forbidden")
+    assert [f["id"] for f in result["findings"]] == ["turn_relay_failed"]
     assert relay["sent"] == 0
 
 
