@@ -277,8 +277,8 @@ def dscp_filter(entry, root_handle):
     match = matches[0]
     if match["off"] != 0 or match["offmask"] or match["mask"] != mask or match["value"] & ~mask:
         return None
-    return {"protocol": entry["protocol"], "dscp": match["value"] >> shift, "flowid": _handle(options["flowid"],
-                                                                                             "tc filter")}
+    flowid = _handle(options["flowid"], "tc filter")
+    return {"protocol": entry["protocol"], "dscp": match["value"] >> shift, "flowid": flowid}
 
 
 def describe_filter(entry):

@@ -128,8 +128,8 @@ def test_other_filters_are_not_dscp_filters(change):
 
 
 def test_empty_output_is_no_tree():
-    assert parse.parse_tree("v0", "", "", "") == {"interface": "v0", "root": None, "classes": {}, "filters": [],
-                                                 "unmanaged": []}
+    empty = {"interface": "v0", "root": None, "classes": {}, "filters": [], "unmanaged": []}
+    assert parse.parse_tree("v0", "", "", "") == empty
     assert parse.parse_classes("") == [] and parse.parse_filters("[]") == []
 
 
@@ -270,4 +270,3 @@ def test_mutated_real_output_parses_or_raises_the_parse_error(document, kind, da
 def test_any_text_parses_or_raises_the_parse_error(text):
     _parse_or_parse_error(text, text, text)
     _parse_or_parse_error(capture("lab_tree", "6.1.0")["qdisc"], text, text)
-
