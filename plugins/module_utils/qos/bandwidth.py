@@ -96,7 +96,7 @@ def _probability(value, field):
         raise FieldError(field, "is required with offered_erlangs; give the blocking probability, e.g. 0.01")
     number = values.amount(value, field, minimum=0, maximum=1, above_minimum=True)
     if number >= 1:
-        raise FieldError(field, "%r is not a probability strictly between 0 and 1" % (value,))
+        raise FieldError(field, "%s is not a probability strictly between 0 and 1" % values.shown(value))
     return number
 
 

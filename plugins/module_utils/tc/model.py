@@ -111,7 +111,7 @@ def choose_leaf_qdisc(offered):
 def interface_name(value, field="interface", interfaces=None):
     """A valid interface name; with ``interfaces`` (the host's), one that exists."""
     if not isinstance(value, str) or not INTERFACE_NAME.match(value) or value in (".", ".."):
-        raise FieldError(field, "%r is not an interface name; use up to 15 letters, digits and _ . @ + -" % (value,))
+        raise FieldError(field, "%s is not an interface name; use up to 15 letters, digits and _ . @ + -" % values.shown(value))
     if interfaces is not None and value not in interfaces:
         raise FieldError(field, "no interface %r on this host; it has %s" % (value, ", ".join(sorted(interfaces))))
     return value
@@ -126,7 +126,7 @@ def rate_kbps(value, field, required=True):
     try:
         kbps = values.count(value, field, minimum=1, maximum=MAX_KBPS)
     except FieldError:
-        raise FieldError(field, "%r is not a rate; give whole kbit/s from 1 to %d" % (value, MAX_KBPS))
+        raise FieldError(field, "%s is not a rate; give whole kbit/s from 1 to %d" % (values.shown(value), MAX_KBPS))
     if kbps >= WHOLE_MBIT_FROM_KBPS and kbps % 1000:
         raise FieldError(field, "%d kbit/s: rates from 1 Gbit/s on must be whole Mbit/s (a multiple of 1000 kbit/s)"
                          % kbps)
@@ -140,7 +140,7 @@ def dscp_value(value, field):
     try:
         return values.count(value, field, minimum=0, maximum=63)
     except FieldError:
-        raise FieldError(field, "%r is not a DSCP; use 0-63 or a name such as ef, af41, af21, cs3" % (value,))
+        raise FieldError(field, "%s is not a DSCP; use 0-63 or a name such as ef, af41, af21, cs3" % values.shown(value))
 
 
 def dscp_list(value, field, allow_empty):

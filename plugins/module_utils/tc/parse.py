@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.tc import model as tree
@@ -72,7 +73,7 @@ def load_list(text, what):
         return []
     try:
         data = json.loads(text, object_pairs_hook=_object_keeping_repeats)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ParseError("%s: not JSON (%s)" % (what, error))
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise ParseError("%s: expected a JSON list of objects" % what)
@@ -152,7 +153,7 @@ def text_rate_bits(text):
     base = 1024 if iec else 1000
     if iec and not unit:
         raise ParseError("tc class: %r is not a rate" % (text,))
-    return int(round(float(number) * base ** UNIT_POWER[unit]))
+    return round(Fraction(number) * base ** UNIT_POWER[unit])
 
 
 def _text_class(line):

@@ -5,7 +5,7 @@
 
 A script replaces the whole tree in one ``tc -batch`` run: it deletes the
 interface's root qdisc when there is one of its own (a handle other than
-``0:``; the kernel's default root cannot be deleted, and needs not be), then
+``0:``; the kernel's default root cannot be deleted, and need not be), then
 builds the tree from the root down: qdisc, classes parents first, leaf
 qdiscs, filters.
 """

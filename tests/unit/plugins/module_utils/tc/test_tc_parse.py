@@ -47,7 +47,7 @@ def test_json_rates_are_bytes_per_second_and_64_bit():
 @pytest.mark.parametrize("text, bits", [
     ("3Mbit", 3000000), ("200Kbit", 200000), ("6800Kbit", 6800000), ("40Gbit", 40000000000),
     ("38499Mbit", 38499000000), ("1500bit", 1500), ("1Tbit", 10 ** 12), ("1Kibit", 1024), ("2Mibit", 2097152),
-    ("1.5Mbit", 1500000),
+    ("1.5Mbit", 1500000), ("9" * 400 + "Tbit", int("9" * 400) * 10 ** 12),
 ])
 def test_text_rates(text, bits):
     assert parse.text_rate_bits(text) == bits
@@ -149,6 +149,7 @@ def _qdisc(**changes):
 
 @pytest.mark.parametrize("qdisc, classes, filters", [
     ("not json", "", ""),
+    ("[" * 100000, "", ""),
     ('{"kind": "htb"}', "", ""),
     ("[1, 2]", "", ""),
     (_qdisc(kind=None), "", ""),
