@@ -109,8 +109,8 @@ def children(data, element):
 
 def expect(element, tag, what):
     if element.tag != tag:
-        raise ParseError("DER: %s: expected tag 0x%02x, found 0x%02x at offset %d" % (what, tag, element.tag,
-                                                                                    element.start))
+        raise ParseError("DER: %s: expected tag 0x%02x, found 0x%02x at offset %d"
+                         % (what, tag, element.tag, element.start))
     return element
 
 

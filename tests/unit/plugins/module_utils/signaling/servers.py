@@ -174,7 +174,7 @@ def parse_request(head):
     method, target, _version = lines[0].split(" ")
     headers = {}
     for line in lines[1:]:
-        name, _, value = line.partition(":")
+        name, value = line.split(":", 1) if ":" in line else (line, "")
         headers[name.strip().lower()] = value.strip()
     return method, target, headers
 
@@ -336,7 +336,7 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
         sockets = [client, upstream]
         try:
             while not owner.stopping.is_set():
-                readable, _, _ = select.select(sockets, [], [], 0.1)
+                readable = select.select(sockets, [], [], 0.1)[0]
                 for sock in readable:
                     data = sock.recv(16384)
                     if not data:

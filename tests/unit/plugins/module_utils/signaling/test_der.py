@@ -143,7 +143,7 @@ def test_escape_value(value, escaped):
 
 def test_a_non_string_value_is_shown_as_hex():
     # SEQUENCE { SET { SEQUENCE { OID 2.5.4.3, OCTET STRING 01 02 } } }, as RFC 4514 section 2.4 renders it
-    name = bytearray.fromhex("300d" "310b" "3009" "0603550403" "04020102")
+    name = bytearray.fromhex("300d310b30090603550403" + "04020102")
     rdns = der.parse_name(name, der.read_element(name, 0, len(name)))
     assert rdns == [[("2.5.4.3", "#04020102", True)]]
     assert der.name_text(rdns) == "CN=#04020102"
@@ -187,7 +187,7 @@ def test_fuzz_mutated_certificates_never_crash(pki, data):
     """A real certificate with bytes flipped, inserted or cut: a result or ParseError, nothing else."""
     original = bytearray(pki.service_der)
     mutated = bytearray(original)
-    for _ in range(data.draw(st.integers(1, 4))):
+    for _step in range(data.draw(st.integers(1, 4))):
         position = data.draw(st.integers(0, len(mutated) - 1))
         action = data.draw(st.sampled_from(["flip", "insert", "cut"]))
         if action == "flip":

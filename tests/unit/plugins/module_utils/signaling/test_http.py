@@ -15,9 +15,8 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.signaling import http
 def test_parse_response_head():
     response = http.parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                         b"Set-Cookie: a=1\r\nset-cookie: b=2\r\nX-Empty:\r\n\r\n")
-    assert response == http.Response("HTTP/1.1", 200, "OK", (("content-type", "application/json"),
-                                                               ("set-cookie", "a=1"), ("set-cookie", "b=2"),
-                                                               ("x-empty", "")))
+    headers = (("content-type", "application/json"), ("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x-empty", ""))
+    assert response == http.Response("HTTP/1.1", 200, "OK", headers)
     assert http.header_value(response, "Set-Cookie") == "a=1, b=2"
     assert http.header_value(response, "Location") is None
     assert http.status_line(response) == "HTTP/1.1 200 OK"
