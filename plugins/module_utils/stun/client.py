@@ -130,18 +130,21 @@ def new_transaction_id():
 
 
 class Discards(object):
-    """What arrived and was not an answer, kept to tell a hostile server from a silent one."""
+    """What arrived and was not an answer, counted to tell a hostile server from a silent one."""
 
     def __init__(self):
-        self.reasons = []
+        self.count = 0
+        self.first = None
 
     def add(self, reason):
-        self.reasons.append(reason)
+        self.count += 1
+        if self.first is None:
+            self.first = reason
 
     def failure(self, what, seconds):
-        if self.reasons:
+        if self.count:
             return ProbeError(MALFORMED_RESPONSE, "no valid answer to %s; %d answer(s) discarded, first: %s"
-                              % (what, len(self.reasons), self.reasons[0]))
+                              % (what, self.count, self.first))
         return ProbeError(TIMEOUT, "no answer to %s within %.1f s" % (what, seconds))
 
 

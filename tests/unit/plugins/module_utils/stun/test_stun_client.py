@@ -68,6 +68,17 @@ def test_transmission_schedule_doubles_the_rto_rfc8489():
     assert transmission_schedule(10.0, 0.5, 10.0) == []
 
 
+def test_discards_tell_a_hostile_server_from_a_silent_one():
+    silent = client.Discards().failure("the Binding request", 1.25)
+    assert (silent.code, silent.detail) == ("timeout", "no answer to the Binding request within 1.2 s")
+    hostile = client.Discards()
+    hostile.add("STUN message truncated")
+    hostile.add("wrong magic cookie")
+    error = hostile.failure("the Binding request", 1.0)
+    assert error.code == "malformed_response"
+    assert "2 answer(s) discarded, first: STUN message truncated" in error.detail
+
+
 def test_credentials_hide_themselves_and_derive_rest_ones():
     assert "correct" not in repr(ALICE) and "alice" not in repr(ALICE)
     rest = Credentials.from_rest_secret("s3cret", "alice", 3600, now=1000)
