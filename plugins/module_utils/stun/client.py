@@ -37,7 +37,6 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.stun.transport import 
 
 RTO = 0.5  # seconds, RFC 8489 section 6.2.1
 MAX_TRANSMISSIONS = 7  # Rc
-LAST_WAIT_FACTOR = 16  # Rm: after the last transmission, wait 16 RTO
 MAX_AUTH_ATTEMPTS = 4  # the 401 challenge, then at most a few 438 stale nonces
 MAX_NONCE_OR_REALM = 763  # bytes, RFC 8489 sections 14.9 and 14.10
 CHANNEL = 0x4000
