@@ -51,7 +51,7 @@ class Lab:
     def python(self, host, code, timeout=60):
         container = self.state["hosts"][host]["container"]
         return podman.podman("exec", "-i", container, "python3", "-", check=False,
-                                 input=code, timeout=timeout)
+                             input=code, timeout=timeout)
 
     def impair(self, *args):
         return lab_cli("impair", "--name", self.name, *args)

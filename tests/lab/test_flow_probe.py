@@ -34,7 +34,7 @@ def test_a_flow_to_the_echo_server_passes(proto, kind):
     port = str(free_port(kind))
     with subprocess.Popen([sys.executable, str(FLOW), "serve", proto, port, "--seconds", "20"]) as server:
         try:
-            for _ in range(50):
+            for _attempt in range(50):
                 proc = flow("probe", proto, "127.0.0.1", port, "--timeout", "1")
                 if proc.returncode == 0:
                     break
