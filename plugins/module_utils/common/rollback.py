@@ -70,7 +70,7 @@ with open(lock_path, "a") as lock:
         except Exception as exc:
             rc, error = -1, "%s: %s" % (exc.__class__.__name__, exc)
         tries.append({"rc": rc, "error": error})
-        if rc == 0:
+        if rc == 0 or attempt == 2:
             break
         time.sleep(2)
     outcome = {"result": "rolled_back" if rc == 0 else "restore_failed", "time": int(time.time()),
@@ -243,8 +243,13 @@ class RollbackStore(object):
         deadline = int(self.clock()) + seconds
         script = self._path(token, ".rollback")
         _write_private(script, render_script(token, deadline, body))
-        self.spawn(timer_argv(self.python, seconds, script, os.path.join(self.run_dir, self.resource + ".lock"),
-                              self._path(token, ".outcome"), restore_argv))
+        try:
+            self.spawn(timer_argv(self.python, seconds, script, os.path.join(self.run_dir, self.resource + ".lock"),
+                                  self._path(token, ".outcome"), restore_argv))
+        except OSError as exc:
+            _remove(script)
+            raise RollbackError("the rollback timer of %s could not be started (%s); nothing was changed"
+                                % (self.resource, exc))
         if not self._timer_started(token):
             _remove(script)
             raise RollbackError("the rollback timer of %s did not start within %d s; nothing was changed"

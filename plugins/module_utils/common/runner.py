@@ -36,7 +36,7 @@ class Tool(object):
         self.install_hint = install_hint
         self.commands = dict(commands)
 
-    def argv(self, path, command, **values):
+    def argv(self, path, command, /, **values):
         return [path] + [part.format(**values) for part in self.commands[command].argv]
 
     def bind(self, module, required=True):
@@ -57,11 +57,14 @@ class BoundTool(object):
     def available(self):
         return bool(self.path)
 
-    def argv(self, command, **values):
+    def argv(self, command, /, **values):
         return self.tool.argv(self.path, command, **values)
 
-    def run(self, command, data=None, ok_rc=(0,), **values):
-        """(rc, out, err) of a declared command; fails the module when rc is not in ``ok_rc``."""
+    def run(self, command, /, data=None, ok_rc=(0,), **values):
+        """(rc, out, err) of a declared command; fails the module when rc is not in ``ok_rc``.
+
+        ``values`` fill in the command's placeholders, which may have any name but ``data`` and ``ok_rc``.
+        """
         if self.tool.commands[command].changes and self.module.check_mode:
             raise CheckModeViolation("%s %s changes the host and must not run in check mode" % (self.tool.name, command))
         argv = self.argv(command, **values)

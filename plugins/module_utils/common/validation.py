@@ -17,7 +17,10 @@ MAX_TOKEN = 64
 
 def short(value):
     """``repr`` of a value, cut so that a hostile argument cannot flood the error message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print (Python 3.11+ limits int-to-text conversion)
+        return "an integer of more than %d digits" % MAX_TOKEN
     return text if len(text) <= MAX_TOKEN else text[:MAX_TOKEN] + "...(%d characters)" % len(text)
 
 

@@ -59,7 +59,7 @@ def ruleset_objects(data):
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ParseError("nft output is not JSON: %s" % exc)
     if not isinstance(data, dict) or not isinstance(data.get("nftables"), list):
         raise ParseError("nft output has no 'nftables' list")
@@ -157,7 +157,8 @@ def dscp_value(expr):
     if not isinstance(mangle, dict) or set(mangle) != {"key", "value"} or not isinstance(mangle["key"], dict):
         return None
     payload = mangle["key"].get("payload")
-    if not isinstance(payload, dict) or payload.get("field") != "dscp" or payload.get("protocol") not in IP_FAMILIES \
+    # a tuple: a protocol that is a list or a dict must not be looked up in a dict (unhashable)
+    if not isinstance(payload, dict) or payload.get("field") != "dscp" or payload.get("protocol") not in tuple(IP_FAMILIES) \
             or set(payload) != {"protocol", "field"}:
         return None
     value = mangle["value"]
