@@ -168,10 +168,15 @@ def name_findings(resolver, name, result):
 
 
 def _partial_failures(where, resolver, name, result):
-    """A record type that failed while another answered: a warning (slow fallbacks, half-broken filters)."""
+    """A record type the resolver failed on while another answered: a warning (clients wait for it).
+
+    NXDOMAIN or no record for one type next to an answer for another is no
+    finding: it only says the name has no address of that family (dnsmasq's
+    ``address=/name/IPv4`` answers AAAA with NXDOMAIN, for one).
+    """
     findings = []
     for rdtype, query in result["queries"].items():
-        if query["error"] and query["error"] != NO_ANSWER:
+        if query["error"] not in (None, NO_ANSWER, NXDOMAIN):
             evidence = "%s: %s: %s, while %s answered" % (
                 where, rdtype, query["error_text"], ", ".join(result["addresses"]))
             findings.append(make_finding(CATALOG, FINDING_OF_ERROR[query["error"]], "warning", evidence,

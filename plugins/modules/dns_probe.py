@@ -22,8 +22,9 @@ description:
     C(dns_no_address) (no A or AAAA record), C(dns_sinkhole) (an answer is a special-use address - loopback,
     unspecified, link-local, multicast - or lies in O(sinkhole_networks)), C(dns_error) (any other failure) and
     C(dns_no_resolver) (the host has no usable resolver configuration).'
-  - A record type that fails while another one answers (for example AAAA times out, A answers) is a finding of
-    severity C(warning); so is a sinkhole answer next to usable ones.
+  - A record type the resolver fails on while another one answers (for example AAAA times out, A answers) is a
+    finding of severity C(warning); so is a sinkhole answer next to usable ones. No record, or NXDOMAIN, for one
+    type next to an answer for the other is no finding.
   - Names are asked as given, never through the resolver's search list. The probe changes nothing.
 author:
   - DLEGATE network engineering (@dlegate)

@@ -17,6 +17,9 @@ SITE_ZONE = {
     "turn.dlegate.test": {"A": ["198.18.11.20"], "AAAA": "drop"},
     "media.dlegate.test": {"A": ["10.66.0.1"]},
     "api.dlegate.test": {"rcode": "SERVFAIL"},
+    # dnsmasq's address=/name/IPv4 (the lab's resolver) answers AAAA with NXDOMAIN
+    "lab.dlegate.test": {"A": ["198.18.11.30"], "AAAA": "NXDOMAIN"},
+    "flaky.dlegate.test": {"A": ["198.18.11.31"], "AAAA": "SERVFAIL"},
 }
 FILTERED_ZONE = {
     "signal.dlegate.test": {"A": ["0.0.0.0"]},
@@ -84,6 +87,19 @@ def test_failures_become_findings_with_the_troubleshooting_tip(servers):
     assert findings[0]["evidence"] == "resolver %s: A: NXDOMAIN" % site.nameserver
     assert findings[2]["evidence"] == "resolver %s answered 10.66.0.1 (sinkhole range 10.66.0.0/16)" % site.nameserver
     assert probe["passed"] is False
+
+
+def test_one_record_type_failing_beside_an_answer(servers):
+    site = servers[0]
+    probe = core.run_dns_probe(["lab.dlegate.test", "flaky.dlegate.test"], resolvers=[site.nameserver],
+                               system_resolver=False)
+    results = probe["results"][site.nameserver]
+    assert results["lab.dlegate.test"]["usable"] == ["198.18.11.30"]
+    assert results["lab.dlegate.test"]["queries"]["AAAA"]["error"] == "nxdomain"
+    # NXDOMAIN for AAAA only says there is no IPv6 address; SERVFAIL makes clients wait: a warning
+    assert [(f["id"], f["severity"], f["name"]) for f in probe["findings"]] == [
+        ("dns_servfail", "warning", "flaky.dlegate.test")]
+    assert probe["passed"] is True
 
 
 def test_a_clean_probe_passes(servers):
