@@ -1,10 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: DLEGATE network engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation helpers shared by every module's core: each raises FieldError naming the field."""
+"""Validation helpers shared by every module's core: each raises FieldError naming the field.
+
+Two kinds: helpers that take the module's ``params`` and a field name and apply
+a default (``choice``, ``int_in``, ``number_in``, ``flag``...), and helpers that
+check one value already taken out (``integer``, ``count``, ``amount``,
+``one_of``, ``dict_with_keys``...). Numbers for ``count`` and ``amount`` may
+come as strings, the way ``-e key=value`` hands them over, but a boolean is
+never a number.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
@@ -24,12 +33,15 @@ def short(value):
     return text if len(text) <= MAX_TOKEN else text[:MAX_TOKEN] + "...(%d characters)" % len(text)
 
 
-def choice(params, field, choices, default):
-    value = params.get(field)
-    value = default if value is None else value
+def one_of(value, field, choices):
     if value not in choices:
         raise FieldError(field, "%s is not allowed; choose one of %s" % (short(value), ", ".join(choices)))
     return value
+
+
+def choice(params, field, choices, default):
+    value = params.get(field)
+    return one_of(default if value is None else value, field, choices)
 
 
 def integer(value, field, lo, hi):
@@ -57,6 +69,50 @@ def number_in(params, field, default, lo, hi, unit="seconds"):
         raise FieldError(field, "%s is not allowed; use a number of %s above %s and at most %s"
                          % (short(value), unit, lo, hi))
     return float(value)
+
+
+def _as_number(value, field, what):
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise FieldError(field, "%s is not %s" % (short(value), what))
+    # Any int is finite; math.isfinite() cannot even take one too large for a float.
+    finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if isinstance(value, bool) or not finite:
+        raise FieldError(field, "%s is not %s" % (short(value), what))
+    return value
+
+
+def count(value, field, minimum=0, maximum=None):
+    """A whole number from ``minimum`` (and up to ``maximum``); ``3.0`` and ``"3"`` count as 3."""
+    what = "a whole number of at least %d" % minimum if maximum is None else \
+        "a whole number from %d to %d" % (minimum, maximum)
+    number = _as_number(value, field, what)
+    if number != int(number) or number < minimum or (maximum is not None and number > maximum):
+        raise FieldError(field, "%s is not %s" % (short(value), what))
+    return int(number)
+
+
+def amount(value, field, minimum=0, maximum=None, above_minimum=False):
+    """A number from ``minimum`` (or above it) up to ``maximum``; whole numbers stay ints."""
+    if above_minimum:
+        what = "a number above %s" % minimum
+    else:
+        what = "a number of at least %s" % minimum
+    if maximum is not None:
+        what += " and at most %s" % maximum
+    number = _as_number(value, field, what)
+    too_low = number <= minimum if above_minimum else number < minimum
+    if too_low or (maximum is not None and number > maximum):
+        raise FieldError(field, "%s is not %s" % (short(value), what))
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    return number
 
 
 def flag(params, field, default=False):
@@ -94,3 +150,11 @@ def known_keys(raw, field, allowed):
     unknown = sorted(str(key) for key in set(raw) - set(allowed))
     if unknown:
         raise FieldError(field, "unknown key(s) %s; allowed are %s" % (", ".join(unknown), ", ".join(allowed)))
+
+
+def dict_with_keys(value, field, allowed):
+    """A dict whose keys are all among ``allowed``."""
+    if not isinstance(value, dict):
+        raise FieldError(field, "must be a dict with the keys %s" % ", ".join(allowed))
+    known_keys(value, field, allowed)
+    return value

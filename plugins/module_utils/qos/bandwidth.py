@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from ansible_collections.dlegate.rtc.plugins.module_utils.common import validation as check
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
-from ansible_collections.dlegate.rtc.plugins.module_utils.qos import values
 
 TYPES = ("audio", "video", "video_hd", "screen_share")
 QUALITIES = ("high", "adaptive")
@@ -94,9 +94,9 @@ def _given(raw, key):
 def _probability(value, field):
     if value is None:
         raise FieldError(field, "is required with offered_erlangs; give the blocking probability, e.g. 0.01")
-    number = values.amount(value, field, minimum=0, maximum=1, above_minimum=True)
+    number = check.amount(value, field, minimum=0, maximum=1, above_minimum=True)
     if number >= 1:
-        raise FieldError(field, "%s is not a probability strictly between 0 and 1" % values.shown(value))
+        raise FieldError(field, "%s is not a probability strictly between 0 and 1" % check.short(value))
     return number
 
 
@@ -106,9 +106,9 @@ def _concurrency(raw, field):
     if _given(raw, "concurrent"):
         if _given(raw, "grade_of_service"):
             raise FieldError(field + ".grade_of_service", "goes with offered_erlangs, not with concurrent")
-        return values.count(raw["concurrent"], field + ".concurrent")
+        return check.count(raw["concurrent"], field + ".concurrent")
     if _given(raw, "offered_erlangs"):
-        erlangs = values.amount(raw["offered_erlangs"], field + ".offered_erlangs", maximum=MAX_ERLANGS)
+        erlangs = check.amount(raw["offered_erlangs"], field + ".offered_erlangs", maximum=MAX_ERLANGS)
         return circuits_for(erlangs, _probability(raw.get("grade_of_service"), field + ".grade_of_service"))
     raise FieldError(field, "needs concurrent, or offered_erlangs with grade_of_service")
 
@@ -120,7 +120,7 @@ def _visible_streams(raw, field, kind, participants):
         return None
     if not _given(raw, "visible_streams"):
         return participants - 1
-    return values.count(raw["visible_streams"], field + ".visible_streams", minimum=1, maximum=participants - 1)
+    return check.count(raw["visible_streams"], field + ".visible_streams", minimum=1, maximum=participants - 1)
 
 
 def _quality(raw, field, kind):
@@ -128,17 +128,17 @@ def _quality(raw, field, kind):
         if _given(raw, "quality"):
             raise FieldError(field + ".quality", "applies to screen_share sessions only")
         return None
-    return values.choice(raw.get("quality") or DEFAULT_QUALITY, field + ".quality", QUALITIES)
+    return check.one_of(raw.get("quality") or DEFAULT_QUALITY, field + ".quality", QUALITIES)
 
 
 def normalize_session(raw, index):
     """One item of ``sessions``, checked, with its defaults and its concurrency."""
     field = "sessions[%d]" % index
-    values.mapping(raw, field, SESSION_KEYS)
-    kind = values.choice(raw.get("type"), field + ".type", TYPES)
+    check.dict_with_keys(raw, field, SESSION_KEYS)
+    kind = check.one_of(raw.get("type"), field + ".type", TYPES)
     participants = DEFAULT_PARTICIPANTS
     if _given(raw, "participants"):
-        participants = values.count(raw["participants"], field + ".participants", minimum=2)
+        participants = check.count(raw["participants"], field + ".participants", minimum=2)
     return {
         "type": kind,
         "concurrent": _concurrency(raw, field),
@@ -156,9 +156,9 @@ def normalize_rules(profile):
         if value is None:
             rules[key] = default
         elif key == "adaptive_scaling_from":
-            rules[key] = values.count(value, key, minimum=3)
+            rules[key] = check.count(value, key, minimum=3)
         else:
-            rules[key] = exact(values.amount(value, key))
+            rules[key] = exact(check.amount(value, key))
     return rules
 
 
@@ -170,12 +170,12 @@ def exact(number):
 def _link(profile, key):
     if not _given(profile, key):
         return None
-    return values.amount(profile[key], key, above_minimum=True)
+    return check.amount(profile[key], key, above_minimum=True)
 
 
 def normalize_profile(profile):
     """The whole profile, checked, with every default filled in."""
-    values.mapping(profile, "profile", PROFILE_KEYS)
+    check.dict_with_keys(profile, "profile", PROFILE_KEYS)
     sessions = profile.get("sessions")
     if not isinstance(sessions, list) or not sessions:
         raise FieldError("sessions", "must be a non-empty list of sessions, each with a type and concurrent "
@@ -183,10 +183,10 @@ def normalize_profile(profile):
     return {
         "sessions": [normalize_session(raw, index) for index, raw in enumerate(sessions)],
         "rules": normalize_rules(profile),
-        "headroom_pct": exact(values.amount(_or(profile.get("headroom_pct"), DEFAULT_HEADROOM_PCT), "headroom_pct",
+        "headroom_pct": exact(check.amount(_or(profile.get("headroom_pct"), DEFAULT_HEADROOM_PCT), "headroom_pct",
                                             maximum=MAX_HEADROOM_PCT)),
         "links": {"upstream": _link(profile, "link_up_kbps"), "downstream": _link(profile, "link_down_kbps")},
-        "max_share_pct": values.amount(_or(profile.get("max_share_pct"), DEFAULT_MAX_SHARE_PCT), "max_share_pct",
+        "max_share_pct": check.amount(_or(profile.get("max_share_pct"), DEFAULT_MAX_SHARE_PCT), "max_share_pct",
                                        maximum=100, above_minimum=True),
     }
 

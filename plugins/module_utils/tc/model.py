@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.dlegate.rtc.plugins.module_utils.common import validation as check
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
-from ansible_collections.dlegate.rtc.plugins.module_utils.qos import values
 
 ROOT_HANDLE = "1:"
 ROOT_CLASS = "1:1"
@@ -111,7 +111,7 @@ def choose_leaf_qdisc(offered):
 def interface_name(value, field="interface", interfaces=None):
     """A valid interface name; with ``interfaces`` (the host's), one that exists."""
     if not isinstance(value, str) or not INTERFACE_NAME.match(value) or value in (".", ".."):
-        raise FieldError(field, "%s is not an interface name; use up to 15 letters, digits and _ . @ + -" % values.shown(value))
+        raise FieldError(field, "%s is not an interface name; use up to 15 letters, digits and _ . @ + -" % check.short(value))
     if interfaces is not None and value not in interfaces:
         raise FieldError(field, "no interface %r on this host; it has %s" % (value, ", ".join(sorted(interfaces))))
     return value
@@ -124,9 +124,9 @@ def rate_kbps(value, field, required=True):
             raise FieldError(field, "is required; give the rate in kbit/s, a whole number above 0")
         return None
     try:
-        kbps = values.count(value, field, minimum=1, maximum=MAX_KBPS)
+        kbps = check.count(value, field, minimum=1, maximum=MAX_KBPS)
     except FieldError:
-        raise FieldError(field, "%s is not a rate; give whole kbit/s from 1 to %d" % (values.shown(value), MAX_KBPS))
+        raise FieldError(field, "%s is not a rate; give whole kbit/s from 1 to %d" % (check.short(value), MAX_KBPS))
     if kbps >= WHOLE_MBIT_FROM_KBPS and kbps % 1000:
         raise FieldError(field, "%d kbit/s: rates from 1 Gbit/s on must be whole Mbit/s (a multiple of 1000 kbit/s)"
                          % kbps)
@@ -138,9 +138,9 @@ def dscp_value(value, field):
     if isinstance(value, str) and value.strip().lower() in DSCP_NAMES:
         return DSCP_NAMES[value.strip().lower()]
     try:
-        return values.count(value, field, minimum=0, maximum=63)
+        return check.count(value, field, minimum=0, maximum=63)
     except FieldError:
-        raise FieldError(field, "%s is not a DSCP; use 0-63 or a name such as ef, af41, af21, cs3" % values.shown(value))
+        raise FieldError(field, "%s is not a DSCP; use 0-63 or a name such as ef, af41, af21, cs3" % check.short(value))
 
 
 def dscp_list(value, field, allow_empty):
@@ -151,7 +151,7 @@ def dscp_list(value, field, allow_empty):
 
 
 def _reserved_class(spec, name, link):
-    raw = values.mapping(spec.get(name) or {}, name, RESERVED_CLASS_KEYS)
+    raw = check.dict_with_keys(spec.get(name) or {}, name, RESERVED_CLASS_KEYS)
     rate = rate_kbps(raw.get("rate_kbps"), name + ".rate_kbps")
     ceil = _ceil(raw, name, rate, link, default=rate if name == "realtime" else link)
     dscp = raw.get("dscp")
@@ -177,7 +177,7 @@ def normalize_spec(spec, interfaces=None, offered=None):
     ``leaf_qdisc`` of ``auto`` (the default) picks from them, or fq_codel when
     they are not known (rendering without a host).
     """
-    values.mapping(spec, "spec", SPEC_KEYS)
+    check.dict_with_keys(spec, "spec", SPEC_KEYS)
     interface = interface_name(spec.get("interface"), interfaces=interfaces)
     link = rate_kbps(spec.get("link_kbps"), "link_kbps")
     realtime = _reserved_class(spec, "realtime", link)
@@ -191,7 +191,7 @@ def normalize_spec(spec, interfaces=None, offered=None):
     if overlap:
         raise FieldError("signaling.dscp", "DSCP %s already selects the realtime class"
                          % ", ".join(str(dscp) for dscp in overlap))
-    best_effort = values.mapping(spec.get("best_effort") or {}, "best_effort", BEST_EFFORT_KEYS)
+    best_effort = check.dict_with_keys(spec.get("best_effort") or {}, "best_effort", BEST_EFFORT_KEYS)
     best_effort_rate = _printable_kbps(link - reserved)
     return {
         "interface": interface,
@@ -212,7 +212,7 @@ def _printable_kbps(kbps):
 def _leaf_qdisc(value, offered):
     if value in (None, "auto"):
         return "fq_codel" if offered is None else choose_leaf_qdisc(offered)
-    values.choice(value, "leaf_qdisc", ("auto",) + LEAF_QDISCS)
+    check.one_of(value, "leaf_qdisc", ("auto",) + LEAF_QDISCS)
     if offered is not None and value not in offered:
         raise FieldError("leaf_qdisc", "%s is not offered by this kernel; it offers %s, or use auto"
                          % (value, ", ".join(sorted(offered))))

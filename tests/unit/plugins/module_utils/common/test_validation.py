@@ -129,3 +129,68 @@ def test_identifier_accepts_exactly_the_documented_shape(text):
         assert not valid and error.field == "name"
     else:
         assert valid
+
+
+def test_one_of_is_choice_without_a_default():
+    assert check.one_of("video", "sessions[0].type", ("audio", "video")) == "video"
+    error = refused(check.one_of, None, "sessions[0].type", ("audio", "video"))
+    assert (error.field, error.message) == ("sessions[0].type", "None is not allowed; choose one of audio, video")
+
+
+def test_dict_with_keys_wants_a_dict_of_known_keys():
+    assert check.dict_with_keys({"rate_kbps": 1}, "realtime", ("rate_kbps", "dscp")) == {"rate_kbps": 1}
+    error = refused(check.dict_with_keys, ["rate_kbps"], "realtime", ("rate_kbps", "dscp"))
+    assert (error.field, error.message) == ("realtime", "must be a dict with the keys rate_kbps, dscp")
+    error = refused(check.dict_with_keys, {"rate": 1, "dscp": []}, "realtime", ("rate_kbps", "dscp"))
+    assert error.message == "unknown key(s) rate; allowed are rate_kbps, dscp"
+
+
+@pytest.mark.parametrize("value, expected", [(0, 0), (7, 7), (7.0, 7), ("7", 7), (" 7 ", 7), ("7.0", 7)])
+def test_count_takes_whole_numbers_as_numbers_or_text(value, expected):
+    result = check.count(value, "sessions[0].concurrent")
+    assert result == expected and isinstance(result, int)
+
+
+@pytest.mark.parametrize("value", [-1, 7.5, "7.5", True, False, None, "seven", "", [7], float("inf"), float("nan"),
+                                   "nan", "9" * 5000])
+def test_count_refuses_what_is_not_a_whole_number(value):
+    error = refused(check.count, value, "sessions[0].concurrent")
+    assert error.field == "sessions[0].concurrent"
+    assert error.message.endswith("is not a whole number of at least 0") and len(error.message) < 200
+
+
+def test_count_bounds_and_huge_integers():
+    assert check.count(63, "dscp", minimum=0, maximum=63) == 63
+    assert refused(check.count, 64, "dscp", 0, 63).message == "64 is not a whole number from 0 to 63"
+    assert refused(check.count, 1, "participants", 2).message == "1 is not a whole number of at least 2"
+    # too large for a float, and for Python 3.11+ to print: still a clean refusal
+    assert refused(check.count, 10 ** 5000, "dscp", 0, 63).message == \
+        "an integer of more than 64 digits is not a whole number from 0 to 63"
+    assert check.count(10 ** 30, "concurrent") == 10 ** 30
+
+
+def test_amount_bounds_and_types():
+    assert check.amount("2.5", "headroom_pct") == 2.5
+    assert check.amount(10.0, "headroom_pct") == 10 and isinstance(check.amount(10.0, "headroom_pct"), int)
+    assert check.amount(0, "headroom_pct") == 0
+    assert check.amount(1, "grade_of_service", maximum=1) == 1
+    error = refused(check.amount, 0, "link_up_kbps", 0, None, True)
+    assert error.message == "0 is not a number above 0"
+    error = refused(check.amount, 101, "max_share_pct", 0, 100, True)
+    assert error.message == "101 is not a number above 0 and at most 100"
+    for value in (-0.5, True, "ten", None, float("nan"), float("-inf"), {}):
+        error = refused(check.amount, value, "headroom_pct")
+        assert error.field == "headroom_pct" and "is not a number of at least 0" in error.message
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.one_of(st.integers(-10, 10 ** 6), st.floats(allow_nan=True, allow_infinity=True),
+                 st.text(max_size=12), st.booleans(), st.none()))
+def test_count_returns_an_int_in_range_or_names_the_field(value):
+    try:
+        result = check.count(value, "field", minimum=1, maximum=1000)
+    except FieldError as error:
+        assert error.field == "field"
+    else:
+        assert isinstance(result, int) and not isinstance(result, bool) and 1 <= result <= 1000
+        assert float(value) == result
