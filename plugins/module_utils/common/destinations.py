@@ -104,7 +104,10 @@ def judge_answers(name, addresses, policy, report):
         if reason is None:
             usable.append(address)
             continue
-        report["rejected_answers"].setdefault(name, []).append({"address": address, "reason": reason})
+        rejected = report["rejected_answers"].setdefault(name, [])
+        if {"address": address, "reason": reason} in rejected:
+            continue  # the name is in another group too: reported once
+        rejected.append({"address": address, "reason": reason})
         report["warnings"].append("%s answered %s (%s): not a service address, it is left out; set "
                                   "allow_special_answers to use it" % (name, address, reason))
     return usable

@@ -193,13 +193,13 @@ def judge(data):
         shadowing_warning(chain, MARK)
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nft_documents)
 def test_fuzzed_documents_are_judged_or_raise_the_parse_error(data):
     judge(data)
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["shadowing_cases", "shadowing_honoured"]), st.data())
 def test_mutated_real_listings_are_judged_or_raise_the_parse_error(name, data):
     document = copy.deepcopy(fixture(name))

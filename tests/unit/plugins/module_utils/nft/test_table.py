@@ -347,13 +347,13 @@ def exercise(data):
         pass
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nft_documents)
 def test_fuzzed_documents_parse_or_raise_the_parse_error(data):
     exercise(data)
 
 
-@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["permit_output", "enforce_forward", "dscp_marking"]), st.data())
 def test_mutated_real_output_parses_or_raises_the_parse_error(name, data):
     document = fixture(name)
