@@ -128,7 +128,7 @@ options:
     elements: str
     default: []
   allow_special_answers:
-    description: Use special-use and sinkhole answers instead of rejecting them.
+    description: Use special-use answers instead of rejecting them; answers in O(sinkhole_networks) are always rejected.
     type: bool
     default: false
   rollback_timeout:

@@ -178,8 +178,8 @@ options:
     default: []
   allow_special_answers:
     description:
-      - Use answers in special-use ranges (loopback, 0.0.0.0/8, link-local, multicast) and in
-        O(sinkhole_networks) instead of rejecting them. For labs that serve the service on such addresses.
+      - Use answers in special-use ranges (loopback, 0.0.0.0/8, link-local, multicast) instead of rejecting them.
+        For labs that serve the service on such addresses. Answers in O(sinkhole_networks) are always rejected.
     type: bool
     default: false
   rollback_timeout:

@@ -20,7 +20,7 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.common.addresses impor
     is_dns_name,
     networks_field,
 )
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.dns import special_use_reason
+from ansible_collections.dlegate.rtc.plugins.module_utils.common import dns
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 
 UNRESOLVED = ["fail", "skip"]
@@ -96,21 +96,13 @@ def empty_report():
 
 def judge_answers(name, addresses, policy, report):
     """The usable answers for ``name``; special-use and sinkhole answers are rejected and reported."""
-    if policy["allow_special_answers"]:
-        return list(addresses)
-    usable = []
-    for address in addresses:
-        reason = special_use_reason(address, policy["sinkhole_networks"])
-        if reason is None:
-            usable.append(address)
-            continue
-        rejected = report["rejected_answers"].setdefault(name, [])
-        if {"address": address, "reason": reason} in rejected:
-            continue  # the name is in another group too: reported once
-        rejected.append({"address": address, "reason": reason})
-        report["warnings"].append("%s answered %s (%s): not a service address, it is left out; set "
-                                  "allow_special_answers to use it" % (name, address, reason))
-    return usable
+    judged = dns.judge_answers({name: {"addresses": addresses}}, policy["sinkhole_networks"],
+                               policy["allow_special_answers"])[name]
+    for rejected in judged["rejected"]:
+        report["rejected_answers"].setdefault(name, []).append(rejected)
+        report["warnings"].append("%s answered %s (%s): not a service address, it is left out"
+                                  % (name, rejected["address"], rejected["reason"]))
+    return judged["usable"]
 
 
 def group_networks(group, policy, answers, errors, report):
