@@ -13,6 +13,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,8 +52,9 @@ def collection_files():
 
 def stage_sanity():
     """ansible-test wants the collection under ansible_collections/NS/NAME and a git tree."""
-    copy = CACHE / "sanity" / "ansible_collections" / "dlegate" / "rtc"
-    shutil.rmtree(copy.parents[2], ignore_errors=True)
+    CACHE.mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="sanity-", dir=CACHE))  # concurrent runs never share a copy
+    copy = workdir / "ansible_collections" / "dlegate" / "rtc"
     if not GET_PIP_CACHE.exists():
         GET_PIP_CACHE.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "tools" / "ansible_test_get_pip.py", GET_PIP_CACHE)
@@ -63,7 +65,10 @@ def stage_sanity():
     for git_cmd in (["init", "-q"], ["add", "-A"],
                     ["-c", "user.name=ci", "-c", "user.email=ci@localhost", "commit", "-qm", "sanity"]):
         subprocess.run(["git", *git_cmd], cwd=copy, check=True)
-    return run(["ansible-test", "sanity", "--color", "no", "--python", "3.11"], cwd=copy)
+    try:
+        return run(["ansible-test", "sanity", "--color", "no", "--python", "3.11"], cwd=copy)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def stage_lab():

@@ -301,11 +301,10 @@ class RollbackStore(object):
             return ("the rollback of %s was superseded at %s by a later change (%s); that run confirms it"
                     % (token, when, outcome.get("by")))
         if result == "restore_failed":
-            last = (outcome.get("tries") or [{}])[-1]
+            tries = outcome.get("tries") or [{}]
             return ("the rollback of %s FAILED at %s after %d tries (rc=%s: %s); the unconfirmed change may still "
-                    "be live; the restore script is kept at %s" % (token, when, len(outcome.get("tries") or []),
-                                                                    last.get("rc"), last.get("error"),
-                                                                    outcome.get("kept_script")))
+                    "be live; the restore script is kept at %s"
+                    % (token, when, len(tries), tries[-1].get("rc"), tries[-1].get("error"), outcome.get("kept_script")))
         return "the rollback of %s ended in an unknown state (%s)" % (token, outcome)
 
     def failed_restores(self):

@@ -213,4 +213,3 @@ def parse_live(data, table):
 
 def drop_counters(data, table):
     return nft.drop_counters(data, table, CHAIN)
-
