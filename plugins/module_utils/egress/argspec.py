@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import RESOLUTION_SPEC, UNRESOLVED  # noqa: F401
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import RESOLUTION_SPEC
 
 STATES = ["present", "absent", "rendered", "gathered", "parsed"]
 MODES = ["permit", "enforce"]

@@ -16,12 +16,11 @@ import re
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common import validation as check
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.addresses import networks_field, port_list, port_specs
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import (  # noqa: F401 (re-exported)
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import (
     RESERVED_GROUP as SOURCES,
     empty_report,
     group_networks,
-    judge_answers,
-    names_to_resolve as domains_to_resolve,
+    names_to_resolve,
     normalize_groups,
     normalize_resolution,
 )
@@ -40,6 +39,7 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.nft.resource import pl
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.codec import SUFFIXES, empty_rule
 
 CHAIN = "egress"
+domains_to_resolve = names_to_resolve
 TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 RULE_KEYS = ("name", "protocol", "ports", "destinations")
 
