@@ -50,6 +50,8 @@ def test_argv_fills_in_the_declared_arguments():
 
 
 def test_placeholders_may_share_the_runner_s_own_argument_names(make_module, tmp_path):
+    # pylint: disable=kwarg-superseded-by-positional-arg
+    # (that these keywords land in **values, as placeholders, is what is tested)
     tool = Tool("sh", "apt-get install dash", {"run": Command(["-c", "{command}", "{path}"])})
     assert tool.argv("/bin/sh", "run", command="cat", path="/etc/hostname") == ["/bin/sh", "-c", "cat", "/etc/hostname"]
     sh = tool.bind(make_module())
