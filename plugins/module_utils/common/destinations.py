@@ -98,10 +98,13 @@ def judge_answers(name, addresses, policy, report):
     """The usable answers for ``name``; special-use and sinkhole answers are rejected and reported."""
     judged = dns.judge_answers({name: {"addresses": addresses}}, policy["sinkhole_networks"],
                                policy["allow_special_answers"])[name]
+    if name in report["rejected_answers"]:
+        return judged["usable"]  # a name in several groups is reported once
     for rejected in judged["rejected"]:
         report["rejected_answers"].setdefault(name, []).append(rejected)
-        report["warnings"].append("%s answered %s (%s): not a service address, it is left out"
-                                  % (name, rejected["address"], rejected["reason"]))
+        hint = "" if rejected["reason"].startswith("sinkhole") else "; set allow_special_answers to use it"
+        report["warnings"].append("%s answered %s (%s): not a service address, it is left out%s"
+                                  % (name, rejected["address"], rejected["reason"], hint))
     return judged["usable"]
 
 

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.dlegate.rtc.plugins.module_utils.common import destinations
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress import policy as egress
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress.argspec import ARGUMENT_SPEC, CONFIG_SPEC, RULE_SPEC
@@ -306,11 +307,14 @@ def test_special_use_answers_are_rejected_by_default_and_reported_per_name():
                                      "it is left out; set allow_special_answers to use it")
 
 
-def test_allow_special_answers_uses_them():
+def test_allow_special_answers_uses_them_but_never_sinkhole_answers():
     answers = {"turn.dlegate.example": ["127.0.0.1", "10.66.1.5", "::1"]}
     state, report = desired(named(sinkhole_networks=["10.66.0.0/16"], allow_special_answers=True), answers)
-    assert report["rejected_answers"] == {} and report["warnings"] == []
-    assert state["sets"]["media_v4"]["elements"] == ["10.66.1.5", "127.0.0.1", "198.51.100.7", "198.51.100.40"]
+    assert report["rejected_answers"] == {"turn.dlegate.example": [
+        {"address": "10.66.1.5", "reason": "sinkhole range 10.66.0.0/16"}]}
+    assert report["warnings"] == ["turn.dlegate.example answered 10.66.1.5 (sinkhole range 10.66.0.0/16): not a "
+                                  "service address, it is left out"]
+    assert state["sets"]["media_v4"]["elements"] == ["127.0.0.1", "198.51.100.7", "198.51.100.40"]
     assert state["sets"]["media_v6"]["elements"] == ["::1"]
 
 
@@ -352,7 +356,7 @@ def test_addresses_given_in_resolved_are_not_judged():
 def test_judge_answers_alone():
     policy = policy_of(args(sinkhole_networks=["192.0.2.0/24"]))
     report = {"rejected_answers": {}, "warnings": []}
-    assert egress.judge_answers("a.example", ["192.0.2.7", "198.51.100.1", "ff02::1"], policy, report) == \
+    assert destinations.judge_answers("a.example", ["192.0.2.7", "198.51.100.1", "ff02::1"], policy, report) == \
         ["198.51.100.1"]
     assert report["rejected_answers"] == {"a.example": [
         {"address": "192.0.2.7", "reason": "sinkhole range 192.0.2.0/24"},
