@@ -11,7 +11,7 @@ import re
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.validation import MAX_TOKEN, short
 
-PORT_SPEC = re.compile(r"\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?")
+PORT_SPEC = re.compile(r"\s*([0-9]{1,5})\s*(?:-\s*([0-9]{1,5})\s*)?")
 DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 LOOKS_NUMERIC = re.compile(r"[0-9.]+")
 PORT_HINT = "use an integer 1-65535 or a string 'LOW-HIGH'"

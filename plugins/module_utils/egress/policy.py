@@ -186,7 +186,8 @@ def state_to_config(state):
         return None
     chain = state["chain"] or {}
     known = [rule for rule in state["rules"] if "unknown" not in rule]
-    accepts = [rule for rule in known if rule["verdict"] == "accept" and rule["comment"] is not None]
+    accepts = [rule for rule in known if rule["verdict"] == "accept" and rule["comment"] is not None
+               and rule["daddr"] and rule["dport"]]
     rules = {}
     for rule in accepts:
         entry = rules.setdefault(rule["comment"], {"name": rule["comment"], "protocol": rule["protocol"],

@@ -54,18 +54,35 @@ def _matches_mark(expr, mark):
     return op == "!=" and right == 0 and mask == mark
 
 
-def _honours(exprs, mark):
-    return bool(mark) and _verdict(exprs) == "accept" and any(_matches_mark(expr, mark) for expr in exprs)
-
-
 def _jump_targets(exprs):
     return [verdict["target"] for expr in exprs if isinstance(expr, dict)
             for verdict in (expr.get("jump"), expr.get("goto"))
             if isinstance(verdict, dict) and isinstance(verdict.get("target"), str)]
 
 
+def _accepts_everything(chain, rules_by_chain):
+    """True when the chain's first verdict-bearing unconditional rule accepts."""
+    for exprs in rules_by_chain.get(chain, []):
+        if _is_unconditional(exprs) or (exprs and all(isinstance(e, dict) and set(e) <= {"counter", "accept"}
+                                                      for e in exprs)):
+            return _verdict(exprs) == "accept"
+    return False
+
+
+def _marked_verdict(exprs, mark, chain, rules_by_chain):
+    """'accept' or 'drop' when the rule decides the fate of packets carrying the mark, else None."""
+    if not mark or not any(_matches_mark(expr, mark) for expr in exprs):
+        return None
+    verdict = _verdict(exprs)
+    if verdict in ("jump", "goto"):
+        targets = _jump_targets(exprs)
+        accepts = targets and _accepts_everything((chain[0], chain[1], targets[0]), rules_by_chain)
+        return "accept" if accepts else None
+    return verdict if verdict in ("accept",) + TERMINAL else None
+
+
 def _chain_honours(start, rules_by_chain, mark):
-    """True when the chain, or a chain it jumps to, accepts packets carrying the mark."""
+    """True when the chain, or a chain it jumps to, accepts packets carrying the mark before dropping them."""
     seen, todo = set(), [start]
     while todo:
         chain = todo.pop()
@@ -73,8 +90,11 @@ def _chain_honours(start, rules_by_chain, mark):
             continue
         seen.add(chain)
         for exprs in rules_by_chain.get(chain, []):
-            if _honours(exprs, mark):
+            verdict = _marked_verdict(exprs, mark, chain, rules_by_chain)
+            if verdict == "accept":
                 return True
+            if verdict in TERMINAL:
+                return False
             todo.extend((chain[0], chain[1], target) for target in _jump_targets(exprs))
     return False
 

@@ -20,6 +20,7 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.common import destinat
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress import policy as egress
 from ansible_collections.dlegate.rtc.plugins.module_utils.egress.argspec import ARGUMENT_SPEC, CONFIG_SPEC, RULE_SPEC
+from ansible_collections.dlegate.rtc.plugins.module_utils.nft import codec
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft import table as nft
 from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.nft_fixtures import fixture, policy_args
 
@@ -562,3 +563,18 @@ def test_any_arguments_are_a_policy_or_a_field_error_naming_one_of_them(module_a
         nft.render_table(state)
         # gathered config feeds back to the same table
         assert desired_state({"config": egress.state_to_config(state)}) == state
+
+
+def test_gathered_leaves_out_a_hand_added_rule_without_destinations():
+    state = nft.empty_state("dlegate_egress", nft.base_chain("egress", "output", -10))
+    state["rules"].append(dict(codec.empty_rule(), comment="ssh", protocol="tcp", dport=[[22, 22]], verdict="accept"))
+    config = egress.state_to_config(state)
+    assert config["rules"] == []
+    egress.normalize_policy({"config": config})
+
+
+def test_ports_are_ascii_digits_only():
+    with pytest.raises(FieldError):
+        egress.normalize_policy(args({"destinations": {"media": ["198.51.100.20"]},
+                                      "rules": [{"name": "media", "protocol": "udp", "ports": ["\u0663\u0664\u0667\u0668"],
+                                                 "destinations": ["media"]}]}))

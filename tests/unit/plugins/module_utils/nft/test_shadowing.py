@@ -206,3 +206,51 @@ def test_mutated_real_listings_are_judged_or_raise_the_parse_error(name, data):
     for _step in range(data.draw(st.integers(1, 3))):
         mutate(document, data)
     judge(document)
+
+
+# ---------------------------------------------------------------------------
+# Rule order and jumps: the first rule that decides the mark's fate counts
+# ---------------------------------------------------------------------------
+
+MARK_BIT = 0x00200000
+MASKED = {"match": {"op": "==", "left": {"&": [{"meta": {"key": "mark"}}, MARK_BIT]}, "right": MARK_BIT}}
+
+
+def _chain(table, name, policy="drop"):
+    return {"chain": {"family": "inet", "table": table, "name": name, "type": "filter", "hook": "output", "prio": 0,
+                      "policy": policy}}
+
+
+def _rule(table, chain, expr):
+    return {"rule": {"family": "inet", "table": table, "chain": chain, "expr": expr}}
+
+
+def _found(objects):
+    return [chain["table"] for chain in find_shadowing_chains({"nftables": objects}, "dlegate_egress", "output",
+                                                              MARK_BIT)]
+
+
+def test_a_drop_of_the_mark_before_its_accept_shadows():
+    exact = {"match": {"op": "==", "left": {"meta": {"key": "mark"}}, "right": MARK_BIT}}
+    assert _found([_chain("a", "out"), _rule("a", "out", [exact, {"drop": None}]),
+                   _rule("a", "out", [MASKED, {"accept": None}])]) == ["a"]
+
+
+def test_an_accept_of_the_mark_before_a_drop_honours_it():
+    assert _found([_chain("a", "out"), _rule("a", "out", [MASKED, {"accept": None}]),
+                   _rule("a", "out", [MASKED, {"drop": None}])]) == []
+
+
+def test_a_jump_on_the_mark_to_a_chain_that_accepts_everything_honours_it():
+    objects = [_chain("b", "out"), {"chain": {"family": "inet", "table": "b", "name": "allow"}},
+               _rule("b", "out", [MASKED, {"jump": {"target": "allow"}}]),
+               _rule("b", "allow", [{"counter": {"packets": 0, "bytes": 0}}, {"accept": None}])]
+    assert _found(objects) == []
+
+
+def test_a_jump_on_the_mark_to_a_chain_that_filters_does_not():
+    objects = [_chain("b", "out"), {"chain": {"family": "inet", "table": "b", "name": "picky"}},
+               _rule("b", "out", [MASKED, {"jump": {"target": "picky"}}]),
+               _rule("b", "picky", [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                                               "right": 22}}, {"accept": None}])]
+    assert _found(objects) == ["b"]
