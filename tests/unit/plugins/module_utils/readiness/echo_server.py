@@ -6,12 +6,15 @@
 never answers (a firewall that drops); ``drop_first`` answers only from the
 second datagram on (a lost first transmission); ``garbage`` answers with bytes
 that are not the probe's; ``other_token`` echoes the datagram with another token.
-``closed_udp_port`` gives a port nothing listens on (the kernel answers with
-ICMP port unreachable).
+With ``consecutive=True`` the ports follow each other, so that a range of
+them is sampled whole. ``closed_udp_port`` gives a port nothing listens on (the
+kernel answers with ICMP port unreachable).
 """
 
 from __future__ import annotations
 
+import errno
+import random
 import select
 import socket
 import threading
@@ -21,20 +24,40 @@ from ansible_collections.dlegate.rtc.tests.unit.plugins.module_utils.dns_server 
 __all__ = ["EchoServer", "closed_udp_port"]
 
 
+def bind_consecutive(count, attempts=50):
+    """``count`` UDP sockets on 127.0.0.1 bound to consecutive ports below the kernel's ephemeral range."""
+    for _attempt in range(attempts):
+        base = random.randint(20000, 30000)
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return sockets
+        except OSError as exc:
+            for sock in sockets:
+                sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise RuntimeError("no %d consecutive free UDP ports" % count)
+
+
+def bind_any(count):
+    sockets = []
+    for _index in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+    return sockets
+
+
 class EchoServer(object):
-    def __init__(self, behaviours):
-        self.sockets = []
-        self.ports = []
-        self.behaviour = {}
-        self.received = {}
-        for behaviour in behaviours:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-            self.sockets.append(sock)
-            self.ports.append(port)
-            self.behaviour[port] = behaviour
-            self.received[port] = []
+    def __init__(self, behaviours, consecutive=False):
+        self.sockets = (bind_consecutive if consecutive else bind_any)(len(behaviours))
+        self.ports = [sock.getsockname()[1] for sock in self.sockets]
+        self.behaviour = dict(zip(self.ports, behaviours))
+        self.received = dict((port, []) for port in self.ports)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
