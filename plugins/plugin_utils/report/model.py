@@ -172,7 +172,15 @@ def _quality_sources(readiness):
                                                              if isinstance(c, dict))
     for name, check in items:
         if isinstance(check, dict):
-            yield str(name), check.get("quality") if isinstance(check.get("quality"), dict) else check
+            yield str(name), _measurements(check)
+
+
+def _measurements(check):
+    """The part of a check that holds its measurements: itself, its probe's ``result`` or a ``quality`` dict."""
+    for candidate in (check.get("quality"), check.get("result"), check):
+        if isinstance(candidate, dict) and any(metric in candidate for metric in DEFAULT_THRESHOLDS):
+            return candidate
+    return {}
 
 
 def quality_rows(readiness):

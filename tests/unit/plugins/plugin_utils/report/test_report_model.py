@@ -153,6 +153,17 @@ def test_readiness_record_reads_rtt_averages_nested_quality_and_short_threshold_
         ("quality", "loss_pct", 0.4, 1.0, True), ("turn", "rtt_ms", 60.0, 50.0, False)]
 
 
+def test_readiness_record_reads_the_quality_of_the_readiness_module_checks():
+    raw = {"verdict": "PASS", "findings": [], "thresholds": {"rtt_ms": 100, "jitter_ms": 30, "loss_pct": 1},
+           "checks": {"quality": {"kind": "quality", "passed": True, "duration_ms": 10200.5, "error": None,
+                                  "result": {"sent": 500, "received": 498, "loss_pct": 0.4,
+                                             "rtt_ms": {"min": 1.1, "avg": 2.25, "max": 9.0, "p95": 4.0},
+                                             "jitter_ms": 0.31}},
+                      "dns": {"kind": "dns", "passed": True, "result": {"names": {}}}}}
+    assert [(row["check"], row["metric"], row["value"]) for row in model.readiness_record(raw)["quality"]] == [
+        ("quality", "loss_pct", 0.4), ("quality", "rtt_ms", 2.25), ("quality", "jitter_ms", 0.31)]
+
+
 def test_readiness_record_of_nothing_or_an_unknown_verdict():
     assert model.readiness_record(None) is None
     assert model.readiness_record({"verdict": "MAYBE", "findings": ["not a dict"], "checks": {"x": {"rtt_ms": True}}}) == {
