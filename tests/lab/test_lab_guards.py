@@ -152,7 +152,8 @@ def test_impaired_restores_the_impairments_even_when_the_block_raises(tmp_path, 
 
 @pytest.mark.parametrize("kind, options", [
     ("block-udp", {"ports": "80-70"}), ("rate", {"rate": "fast"}), ("loss", {"percent": 101}),
-    ("loss", {"percent": 5, "direction": "sideways"}), ("dns-nxdomain", {"target": "bad name"}), ("flood", {}),
+    ("loss", {"percent": 5, "direction": "sideways"}), ("loss", {"percent": "ten"}), ("block-udp", {"ports": "x"}),
+    ("dns-nxdomain", {"target": "bad name"}), ("flood", {}),
 ])
 def test_make_impairment_rejects_bad_options(kind, options):
     with pytest.raises(LabError):

@@ -74,13 +74,12 @@ def cmd_impair(args):
     return 0
 
 
+IMPAIRMENT_OPTIONS = ("ports", "except_source", "target", "address", "rate", "percent", "direction")
+
+
 def impairment_options(args):
     """make_impairment's keywords from the options of `impair KIND`."""
-    options = {"ports": str(args.port) if getattr(args, "port", None) is not None else getattr(args, "range", None),
-               "except_source": getattr(args, "except_", None), "target": getattr(args, "target", None),
-               "address": getattr(args, "address", None), "rate": getattr(args, "rate", None),
-               "percent": getattr(args, "percent", None), "direction": getattr(args, "direction", None)}
-    return {key: value for key, value in options.items() if value is not None}
+    return {key: getattr(args, key) for key in IMPAIRMENT_OPTIONS if getattr(args, key, None) is not None}
 
 
 def cmd_exec(args):
@@ -106,11 +105,11 @@ def impair_parsers(sub):
     p = kinds.add_parser("block-udp", parents=[name_only],
                          help="gw drops UDP site->WAN (all, one port or a range)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--port", type=int)
-    group.add_argument("--range", metavar="LO-HI")
+    group.add_argument("--port", dest="ports", type=int, metavar="PORT")
+    group.add_argument("--range", dest="ports", metavar="LO-HI")
     p = kinds.add_parser("block-tcp443", parents=[name_only],
                          help="gw drops TCP 443 site->WAN")
-    p.add_argument("--except", dest="except_", metavar="SRC_IP",
+    p.add_argument("--except", dest="except_source", metavar="SRC_IP",
                    help="source address still allowed (the proxy host)")
     p = kinds.add_parser("dns-nxdomain", parents=[name_only], help="NAME answers NXDOMAIN")
     p.add_argument("target", metavar="NAME")

@@ -107,7 +107,7 @@ def make_impairment(kind, ports=None, except_source=None, target=None, address="
         rate_to_bps(rate or "")
         return {"kind": kind, "rate": rate.lower()}
     if kind == "loss":
-        if not 0 <= int(percent) <= 100:
+        if not str(percent).isdigit() or not 0 <= int(percent) <= 100:
             raise LabError(f"bad loss percentage {percent}: want 0..100")
         if direction not in ("both", "up", "down"):
             raise LabError(f"bad loss direction {direction!r}: want both, up or down")
@@ -126,8 +126,8 @@ def udp_ports(ports):
 
 
 def port_number(value):
-    if not 1 <= int(value) <= 65535:
-        raise LabError(f"bad port {value}")
+    if not str(value).isdigit() or not 1 <= int(value) <= 65535:
+        raise LabError(f"bad port {value!r}: want 1..65535")
     return int(value)
 
 
