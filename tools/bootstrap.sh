@@ -8,9 +8,10 @@ RTC_VENV="$RTC_CACHE/venv"
 RTC_COLLECTIONS="$RTC_CACHE/collections"
 
 # netavark/aardvark-dns: the network stack the lab is built and tested on (podman would
-# otherwise settle for the CNI plugins); debian-archive-keyring: debootstrap verifies with it.
+# otherwise settle for the CNI plugins); debian-archive-keyring: debootstrap verifies with it;
+# chromium: the playbook tests open the HTML compliance report in it, headless.
 APT_PACKAGES=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring nftables openssl
-              uidmap iproute2 ca-certificates python3-venv git)
+              uidmap iproute2 ca-certificates python3-venv git chromium)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -26,22 +27,70 @@ ensure_apt_packages() {
   apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
+REQUIREMENT_FILES=(requirements.txt requirements-dev.txt)
+
+requirements_hash() {
+  (cd "$RTC_ROOT" && sha256sum "${REQUIREMENT_FILES[@]}") | sha256sum | cut -d' ' -f1
+}
+
+venv_is_current() {
+  [ -x "$RTC_VENV/bin/python" ] && [ "$(cat "$RTC_VENV/.requirements.sha256" 2>/dev/null)" = "$1" ]
+}
+
+# .cache/venv is a symlink to .cache/venvs/HASH. A new set of requirements is installed
+# into a venv of its own (console scripts name their interpreter by absolute path, so a
+# venv cannot be moved once built), and the link is swapped in one rename: commands that
+# are running keep a complete venv, and nobody ever sees a half-installed one.
 ensure_venv() {
-  local stamp="$RTC_VENV/.requirements.sha256" want
-  want=$(sha256sum "$RTC_ROOT/requirements.txt" | cut -d' ' -f1)
-  if [ -x "$RTC_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    return 0
-  fi
-  log "creating the Python virtualenv (.cache/venv)"
-  rm -rf "$RTC_VENV"
-  python3 -m venv "$RTC_VENV"
-  if ! "$RTC_VENV/bin/pip" install --disable-pip-version-check -r "$RTC_ROOT/requirements.txt" \
-      >"$RTC_CACHE/pip-install.log" 2>&1; then
+  local want
+  want=$(requirements_hash)
+  venv_is_current "$want" && return 0
+  mkdir -p "$RTC_CACHE/venvs"
+  (
+    flock 9
+    venv_is_current "$want" && exit 0
+    build_venv "$RTC_CACHE/venvs/$want" "$want" && switch_venv "$want"
+  ) 9>"$RTC_CACHE/venv.lock"
+}
+
+build_venv() {
+  local dir=$1 want=$2 args=() file
+  log "creating the Python virtualenv (.cache/venvs/${want:0:12}...)"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  for file in "${REQUIREMENT_FILES[@]}"; do args+=(-r "$RTC_ROOT/$file"); done
+  if ! "$dir/bin/pip" install --disable-pip-version-check "${args[@]}" >"$RTC_CACHE/pip-install.log" 2>&1; then
     tail -n 30 "$RTC_CACHE/pip-install.log" >&2
     echo "pip install failed; the whole log is in .cache/pip-install.log" >&2
+    rm -rf "$dir"
     return 1
   fi
-  echo "$want" >"$stamp"
+  echo "$want" >"$dir/.requirements.sha256"
+}
+
+switch_venv() {
+  local want=$1 previous=""
+  [ -L "$RTC_VENV" ] && previous=$(readlink "$RTC_VENV")
+  previous=${previous#venvs/}
+  ln -sfn "venvs/$want" "$RTC_CACHE/venv.new"
+  if [ -d "$RTC_VENV" ] && [ ! -L "$RTC_VENV" ]; then
+    # A venv from before this layout: its scripts name .cache/venv, which the link serves
+    # from now on; it is kept as the previous venv until the next switch.
+    previous="unlinked-$$"
+    mv -T "$RTC_VENV" "$RTC_CACHE/venvs/$previous"
+  fi
+  mv -T "$RTC_CACHE/venv.new" "$RTC_VENV"
+  prune_venvs "$want" "$previous"
+}
+
+# Keep the current venv and the one before it (commands started from its scripts may
+# still be running); older ones go.
+prune_venvs() {
+  local dir name
+  for dir in "$RTC_CACHE"/venvs/*; do
+    name=${dir##*/}
+    [ "$name" = "$1" ] || [ "$name" = "$2" ] || rm -rf "$dir"
+  done
 }
 
 # The repository root is the collection root; Ansible finds it as dlegate.rtc
