@@ -36,6 +36,9 @@ description:
     custom stats into AWX job artifacts, so the collection's playbooks also publish their own summary
     with M(ansible.builtin.set_stats).
   - Results hidden with C(no_log) keep their state only; no diff, message or value of theirs is written.
+  - A play whose variables set C(dlegate_report) to C(false) is left out, for example a summary play on the
+    controller whose failure is the run's CI gate. Hosts that ran no control, had no error and published no
+    readiness or plan are left out too.
 requirements:
   - Enable it, for example C(callbacks_enabled = dlegate.rtc.compliance) in the C([defaults]) section of
     C(ansible.cfg), or C(ANSIBLE_CALLBACKS_ENABLED=dlegate.rtc.compliance) in the environment.
@@ -111,6 +114,7 @@ class CallbackModule(CallbackBase):
         self._variable_manager = None
         self._extra_report_dir = None
         self._check_mode = False
+        self._recording = True
 
     # Events --------------------------------------------------------------------
 
@@ -119,6 +123,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play):
         self._plays.append(play.get_name() or "play %d" % (len(self._plays) + 1))
+        self._recording = str((play.vars or {}).get("dlegate_report", True)).lower() not in ("false", "no", "0")
         self._check_mode = bool(getattr(play, "check_mode", False))
         self._variable_manager = play.get_variable_manager()
         extra_vars = getattr(self._variable_manager, "extra_vars", None) or {}
@@ -158,6 +163,8 @@ class CallbackModule(CallbackBase):
         return value if isinstance(value, bool) else self._check_mode
 
     def _observe(self, result, status):
+        if not self._recording:
+            return
         host, task = result._host, result._task
         self._hosts.setdefault(host.get_name(), host)
         name = task.get_name() or task.action
@@ -165,6 +172,8 @@ class CallbackModule(CallbackBase):
                                                     result._result, self._task_check_mode(task)))
 
     def _keep_facts(self, result):
+        if not self._recording:
+            return
         facts = self._facts.setdefault(result._host.get_name(), {})
         values = result._result
         if result._task.action in READINESS_ACTIONS and "verdict" in values:

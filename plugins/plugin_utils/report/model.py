@@ -299,6 +299,11 @@ def _totals(hosts):
     }
 
 
+def _reportable(host):
+    """A host that ran no control, had no error and published nothing (localhost in a summary play) is left out."""
+    return bool(host["controls"] or host["errors"] or host["readiness"] or host["bandwidth_plan"])
+
+
 def build_report(observations, host_info, run):
     """The whole report.
 
@@ -313,6 +318,7 @@ def build_report(observations, host_info, run):
         by_host.setdefault(name, [])
     play_names = list(run.get("plays") or [])
     hosts = [_host_entry(name, by_host[name], host_info.get(name) or {}, play_names) for name in by_host]
+    hosts = [host for host in hosts if _reportable(host)]
     hosts.sort(key=lambda host: (host["site"], host["name"]))
     sites = sorted(set(host["site"] for host in hosts))
     checked = [o for o in observations if o["control"] and o["state"] in ("drifted", "compliant")]

@@ -23,7 +23,7 @@ SECRET = "s3cret-turn-password"
 
 PLAYBOOK = """
 - name: Audit
-  hosts: all
+  hosts: site_east:gateways
   gather_facts: false
   check_mode: true
   tasks:
@@ -61,6 +61,16 @@ PLAYBOOK = """
       ansible.builtin.fail:
         msg: the service is unreachable
       ignore_errors: true
+- name: Summary, left out of the report
+  hosts: localhost
+  gather_facts: false
+  vars:
+    dlegate_report: false
+  tasks:
+    - name: A gate that fails
+      ansible.builtin.fail:
+        msg: gate
+      ignore_errors: true
 """ % {"secret": SECRET}
 
 
@@ -70,7 +80,7 @@ def run(tmp_path_factory):
     (work / "alpha.conf").write_text("policy v1\n")
     (work / "group_vars").mkdir()
     (work / "group_vars" / "site_east.yml").write_text("---\ndlegate_site: east\n")
-    (work / "hosts.ini").write_text("[site_east]\nalpha\n[gateways]\nbeta\n[all:vars]\nansible_connection=local\n")
+    (work / "hosts.ini").write_text("localhost\n[site_east]\nalpha\n[gateways]\nbeta\n[all:vars]\nansible_connection=local\n")
     (work / "audit.yml").write_text(PLAYBOOK)
     env = dict(os.environ, ANSIBLE_CALLBACKS_ENABLED="dlegate.rtc.compliance", DLEGATE_REPORT_DIR=str(work / "ignored"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".cache", "collections"), ANSIBLE_NOCOLOR="1",
@@ -98,6 +108,7 @@ def test_the_extra_var_picks_the_directory_and_the_three_files_are_written(run):
     assert run["files"] == ["audit-compliance.html", "audit-compliance.json", "audit-compliance.junit.xml"]
     assert not (run["work"] / "ignored").exists()
     assert "dlegate.rtc.compliance: 2 hosts" in run["stdout"]
+    assert [host["name"] for host in run["report"]["hosts"]] == ["alpha", "beta"]
 
 
 def test_the_report_is_valid_against_the_schema(run):

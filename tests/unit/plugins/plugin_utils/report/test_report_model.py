@@ -220,6 +220,12 @@ def test_build_report_of_a_host_known_only_by_its_facts_and_of_mixed_runs():
     assert model.build_report([], {}, {})["run"]["mode"] == "none"
 
 
+def test_hosts_that_ran_no_control_and_published_nothing_are_left_out():
+    observations = egress_audit("gw") + [model.observation("localhost", 1, "Summary", "ok", {"changed": False}, False)]
+    report = model.build_report(observations, {"gw": {"site": "a"}, "localhost": {"site": "ungrouped"}}, RUN)
+    assert [host["name"] for host in report["hosts"]] == ["gw"] and report["totals"]["hosts"] == 1
+
+
 def test_summary_lists_failing_hosts_and_files():
     summary = model.summary(fleet_report(), {"json": "/r/a.json"})
     assert summary["failing_hosts"] == ["gw-a", "endpoint-b1"] and summary["failing_host_count"] == 2
