@@ -6,6 +6,7 @@ the lab's generated inventory, then prints a short summary of the report.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,13 @@ def print_summary(report_file):
                for record in hosts.values())
 
 
+def compliance_env(report_dir):
+    """The compliance callback on, writing its JSON, JUnit and HTML reports next to the onboarding report."""
+    enabled = [name for name in os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if name]
+    return dict(os.environ, ANSIBLE_CALLBACKS_ENABLED=",".join(enabled + ["dlegate.rtc.compliance"]),
+                DLEGATE_REPORT_DIR=str(report_dir))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--name", default="dlegate", help="lab name (default: dlegate)")
@@ -69,7 +77,8 @@ def main():
     args.report.unlink(missing_ok=True)
     play = subprocess.run(["ansible-playbook", "-i", str(inventory), str(PLAYBOOK),
                            "-e", f"dlegate_report_file={args.report.resolve()}",
-                           *(["--check", "--diff"] if args.check else [])], check=False)
+                           *(["--check", "--diff"] if args.check else [])],
+                          check=False, env=compliance_env(args.report.resolve().parent))
     compliant = args.report.exists() and print_summary(args.report)
     print(f"The lab stays up for exploring: ./rtc lab status --name {args.name}; "
           f"remove it with ./rtc lab down --name {args.name}")
