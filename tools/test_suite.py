@@ -13,6 +13,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +34,23 @@ def stage_unit():
 
 def stage_lint():
     docs = run([sys.executable, "tools/role_docs.py", "--check"])
-    return run(["ansible-lint", "--offline", "-q"]) or docs
+    artifact = check_artifact()
+    return run(["ansible-lint", "--offline", "-q"]) or docs or artifact
+
+
+def check_artifact():
+    """The built collection holds only files of the source tree: no run output (reports,
+    caches, bytecode), which .gitignore names and galaxy.yml's build_ignore must keep out."""
+    with tempfile.TemporaryDirectory(prefix="build-", dir=CACHE) as out:
+        code = run(["ansible-galaxy", "collection", "build", "--force", "--output-path", out])
+        if code:
+            return code
+        with tarfile.open(next(Path(out).glob("*.tar.gz"))) as tarball:
+            shipped = {member.name for member in tarball.getmembers() if member.isfile()}
+    stray = sorted(shipped - set(source_files()) - {"MANIFEST.json", "FILES.json"})
+    for name in stray:
+        print(f"built collection: {name} is not a source file (add it to build_ignore in galaxy.yml)")
+    return 1 if stray else 0
 
 
 # Not part of the built collection (galaxy.yml build_ignore), so not sanity-tested.
@@ -43,11 +60,15 @@ OUTSIDE_COLLECTION = (".ci/", "tools/", "rtc", "requirements-dev.txt")
 GET_PIP_CACHE = Path.home() / ".ansible" / "test" / "cache" / "get_pip_24_2.py"
 
 
-def collection_files():
+def source_files():
+    """Files git tracks or would track: everything but what .gitignore names."""
     out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
                          check=True, capture_output=True, text=True).stdout
-    return [line for line in out.splitlines()
-            if line and (ROOT / line).is_file() and not line.startswith(OUTSIDE_COLLECTION)]
+    return [line for line in out.splitlines() if line and (ROOT / line).is_file()]
+
+
+def collection_files():
+    return [line for line in source_files() if not line.startswith(OUTSIDE_COLLECTION)]
 
 
 def stage_sanity():
