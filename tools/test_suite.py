@@ -2,7 +2,9 @@
 
 Stages (all by default, in this order):
   unit      pytest on the pure code under plugins/ (tests/unit)
-  lint      ansible-lint, production profile; role READMEs match their argument specs
+  lint      ansible-lint, production profile; role READMEs match their argument specs;
+            CHANGELOG.md matches the changelog fragments; the built collection holds
+            no run output
   sanity    ansible-test sanity on a clean copy of the collection
   lab       pytest proving the lab itself (tests/lab)
   molecule  every Molecule scenario of every role, against the lab
@@ -34,8 +36,9 @@ def stage_unit():
 
 def stage_lint():
     docs = run([sys.executable, "tools/role_docs.py", "--check"])
+    changelog = run([sys.executable, "tools/changelog.py", "--check"])
     artifact = check_artifact()
-    return run(["ansible-lint", "--offline", "-q"]) or docs or artifact
+    return run(["ansible-lint", "--offline", "-q"]) or docs or changelog or artifact
 
 
 def check_artifact():
