@@ -41,17 +41,24 @@ def print_summary(report_file):
         info = report["stages"][stage]
         missing = ", ".join(info["not_available"]) or "none"
         print(f"  {stage:<10} ran: {', '.join(info['ran'])}; not available yet: {missing}")
-    print(f"  {'host':<12} {'before':<14} {'changed':<8} {'after':<14} HTTPS 443")
+    print(f"  {'host':<12} {'before':<14} {'changed':<8} {'after':<14} {'verdict before -> after':<25} HTTPS 443")
     for name, record in hosts.items():
         before = "compliant" if record["preflight_egress_compliant"] else "non-compliant"
         after = "compliant" if record["verify_egress_compliant"] else "NON-COMPLIANT"
         changed = record["configure"].get("egress_changed", "not_run")
         https = record["verify"].get("https_status") or {}
         reach = ", ".join(f"{dest} {'BLOCKED' if status == -1 else status}" for dest, status in https.items()) or "-"
-        print(f"  {name:<12} {before:<14} {str(changed):<8} {after:<14} {reach}")
+        print(f"  {name:<12} {before:<14} {str(changed):<8} {after:<14} {verdicts(record):<25} {reach}")
+        if record["verify"].get("readiness_findings"):
+            print(f"  {'':<12} findings after: {', '.join(record['verify']['readiness_findings'])}")
     print(f"Report: {report_file}")
     return all(record["verify_egress_compliant"] and -1 not in (record["verify"].get("https_status") or {}).values()
-               for record in hosts.values())
+               and record["verify"].get("readiness_verdict") != "FAIL" for record in hosts.values())
+
+
+def verdicts(record):
+    """The readiness verdict before and after the change, from the preflight and verify stages."""
+    return f"{record['preflight'].get('readiness_verdict', '-')} -> {record['verify'].get('readiness_verdict', '-')}"
 
 
 def compliance_env(report_dir):

@@ -76,7 +76,15 @@ def test_rerun_changes_nothing(runs):
         assert record["configure"]["egress_changed"] in (False, "False")
 
 
-def test_report_names_the_stages_that_could_not_run(runs):
+def test_report_names_the_stages_that_ran(runs):
     stages = runs["first"][1]["stages"]
-    assert stages["verify"]["ran"] == ["egress_audit", "https_reachability"]
-    assert "readiness" in stages["verify"]["not_available"]
+    assert stages["preflight"] == {"ran": ["egress_audit", "readiness"], "not_available": []}
+    assert stages["verify"] == {"ran": ["egress_audit", "https_reachability", "readiness"], "not_available": []}
+
+
+def test_the_readiness_verdict_goes_from_fail_to_pass(runs):
+    endpoint = runs["first"][1]["hosts"]["endpoint1"]
+    assert endpoint["preflight"]["readiness_verdict"] == "FAIL"
+    assert "udp_blocked" in endpoint["preflight"]["readiness_findings"]
+    assert (endpoint["verify"]["readiness_verdict"], endpoint["verify"]["readiness_findings"]) == ("PASS", [])
+    assert runs["second"][1]["hosts"]["endpoint1"]["preflight"]["readiness_verdict"] == "PASS"
