@@ -8,7 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: compliance
 type: aggregate
-author: DLEGATE network engineering
+author:
+  - DLEGATE network engineering (@dlegate)
 version_added: 0.1.0
 short_description: Compliance reports of a run as JSON, JUnit XML and a self-contained HTML page
 description:

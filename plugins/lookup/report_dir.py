@@ -7,7 +7,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: report_dir
-author: DLEGATE network engineering
+author:
+  - DLEGATE network engineering (@dlegate)
 version_added: 0.1.0
 short_description: The directory the collection's reports are written to
 description:

@@ -141,8 +141,8 @@ def _sites_table(sites):
     for site in sites:
         cells = "".join("<td>%s</td>" % _number(site[group][key], "sites.%s.%s" % (group, key), site["name"])
                         for group, key in columns)
-        rows.append("<tr><td>%s</td><td>%s</td>%s</tr>" % (_e(site["name"]), _number(site["hosts"], "sites.hosts",
-                                                                                    site["name"]), cells))
+        hosts = _number(site["hosts"], "sites.hosts", site["name"])
+        rows.append("<tr><td>%s</td><td>%s</td>%s</tr>" % (_e(site["name"]), hosts, cells))
     return '<table id="site-table"><thead><tr><th>Site</th><th>hosts</th>%s</tr></thead><tbody>%s</tbody></table>' % (
         head, "".join(rows))
 
@@ -177,8 +177,9 @@ def _control_cell(host):
 
 def _findings_cell(host):
     findings = host["readiness"]["findings"] if host["readiness"] else []
-    items = ["<li>%s <b>%s</b> %s<br><i>%s</i></li>" % (_badge(f["severity"], "v-FAIL" if f["severity"] == "error" else "v-none"),
-                                                      _e(f["id"]), _e(f["summary"]), _e(f["remediation"]))
+    items = ["<li>%s <b>%s</b> %s<br><i>%s</i></li>"
+             % (_badge(f["severity"], "v-FAIL" if f["severity"] == "error" else "v-none"),
+                _e(f["id"]), _e(f["summary"]), _e(f["remediation"]))
              for f in findings]
     items += ["<li>%s</li>" % _e(text) for text in host["remediation"] if text not in [f["remediation"] for f in findings]]
     return "<ul>%s</ul>" % "".join(items) if items else '<span class="muted">none</span>'
@@ -188,7 +189,7 @@ def _quality_cell(readiness):
     rows = (readiness or {}).get("quality") or []
     if not rows:
         return '<span class="muted">not measured</span>'
-    width, bar = 240, 90
+    width, half = 240, 45
     height = 16 * min(len(rows), MAX_QUALITY_ROWS)
     out = ['<svg width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="quality against thresholds">'
            % (width, height, width, height)]
@@ -197,10 +198,10 @@ def _quality_cell(readiness):
         scaled = min(row["value"] / row["threshold"], 2.0) if row["threshold"] else 2.0
         color = "#1a7f37" if row["within"] else "#cf222e"
         out.append('<rect x="0" y="%d" width="%.1f" height="10" fill="%s"><title>%s %s %s%s</title></rect>'
-                   % (y + 2, bar / 2 * scaled, color, _e(row["check"]), _e(row["metric"]), _e(row["value"]), _e(row["unit"])))
-        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#1b1f24"/>' % (bar / 2, y, bar / 2, y + 14))
+                   % (y + 2, half * scaled, color, _e(row["check"]), _e(row["metric"]), _e(row["value"]), _e(row["unit"])))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#1b1f24"/>' % (half, y, half, y + 14))
         out.append('<text x="%d" y="%d">%s %g%s / %g%s</text>'
-                   % (bar + 6, y + 11, _e(row["metric"].split("_")[0]), row["value"], _e(row["unit"]),
+                   % (2 * half + 6, y + 11, _e(row["metric"].split("_")[0]), row["value"], _e(row["unit"]),
                       row["threshold"], _e(row["unit"])))
     out.append("</svg>")
     return "".join(out)
@@ -232,8 +233,8 @@ def _row(host):
 
 
 def _options(values, label):
-    return '<option value="">%s</option>%s' % (_e(label), "".join('<option value="%s">%s</option>' % (_e(v), _e(v))
-                                                                   for v in values))
+    options = "".join('<option value="%s">%s</option>' % (_e(value), _e(value)) for value in values)
+    return '<option value="">%s</option>%s' % (_e(label), options)
 
 
 def _hosts_section(report):

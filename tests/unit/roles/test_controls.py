@@ -35,8 +35,7 @@ def walk(tasks):
     for task in tasks:
         yield task
         for key in BLOCK_KEYS:
-            for inner in walk(task.get(key) or []):
-                yield inner
+            yield from walk(task.get(key) or [])
 
 
 def tags_of(task):

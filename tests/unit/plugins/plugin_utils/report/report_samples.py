@@ -21,9 +21,9 @@ READINESS_FAIL = {"verdict": "FAIL", "thresholds": {"loss_pct": 2},
 PLAN = {"upstream_kbps": 2240, "downstream_kbps": 3340, "warnings": ["reservation above 33% of the link"],
         "classes": {"audio": {"upstream_kbps": 600, "downstream_kbps": 600},
                     "video": {"upstream_kbps": 1400, "downstream_kbps": 2500}}}
+GENERATOR = {"callback": "dlegate.rtc.compliance", "collection_version": "0.1.0", "ansible_core_version": "2.19.0"}
 RUN = {"generated_at": "2025-01-02T03:04:05Z", "started_at": "2025-01-02T03:00:00Z", "playbooks": ["audit.yml"],
-       "plays": ["Audit"], "generator": {"callback": "dlegate.rtc.compliance", "collection_version": "0.1.0",
-                                          "ansible_core_version": "2.19.0"}}
+       "plays": ["Audit"], "generator": GENERATOR}
 
 
 def egress_audit(host, drifted=False):

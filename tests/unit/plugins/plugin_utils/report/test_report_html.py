@@ -62,7 +62,7 @@ def test_every_number_on_the_page_is_the_report_number():
                       for key in report["totals"][group])
     every_count |= set(("sites." + group + "." + key, site["name"]) for site in report["sites"]
                        for group in ("host_states", "readiness") for key in site[group])
-    assert every_count <= set((m, s) for m, s, _ in page.metrics)
+    assert every_count <= set((metric, site) for metric, site, _text in page.metrics)
     for metric, site, text in page.metrics:
         assert int(text) == expected_metric(report, metric, site), (metric, site)
     totals = dict(((m, s), int(t)) for m, s, t in page.metrics if m.startswith("totals."))
@@ -84,7 +84,7 @@ def test_one_row_per_host_with_what_sorting_and_filtering_use():
 
 def test_each_drifted_control_has_an_expandable_diff():
     page = Page(html_page.render_html(fleet_report()))
-    assert [control for control, _ in page.details] == ["EGR-002"]
+    assert [control for control, _text in page.details] == ["EGR-002"]
     text = page.details[0][1]
     assert "-  tcp dport 2222 accept" in text and "tcp dport 2222 accept" in text
 
