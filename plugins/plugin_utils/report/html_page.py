@@ -189,7 +189,7 @@ def _quality_cell(readiness):
     rows = (readiness or {}).get("quality") or []
     if not rows:
         return '<span class="muted">not measured</span>'
-    width, half = 240, 45
+    width, half = 300, 45
     height = 16 * min(len(rows), MAX_QUALITY_ROWS)
     out = ['<svg width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="quality against thresholds">'
            % (width, height, width, height)]
@@ -200,9 +200,9 @@ def _quality_cell(readiness):
         out.append('<rect x="0" y="%d" width="%.1f" height="10" fill="%s"><title>%s %s %s%s</title></rect>'
                    % (y + 2, half * scaled, color, _e(row["check"]), _e(row["metric"]), _e(row["value"]), _e(row["unit"])))
         out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#1b1f24"/>' % (half, y, half, y + 14))
-        out.append('<text x="%d" y="%d">%s %g%s / %g%s</text>'
-                   % (2 * half + 6, y + 11, _e(row["metric"].split("_")[0]), row["value"], _e(row["unit"]),
-                      row["threshold"], _e(row["unit"])))
+        out.append('<text x="%d" y="%d">%s %s %g%s / %g%s</text>'
+                   % (2 * half + 6, y + 11, _e(row["check"]), _e(row["metric"].split("_")[0]), row["value"],
+                      _e(row["unit"]), row["threshold"], _e(row["unit"])))
     out.append("</svg>")
     return "".join(out)
 

@@ -92,7 +92,7 @@ def test_each_drifted_control_has_an_expandable_diff():
 def test_findings_remediation_quality_and_plan_are_shown():
     text = html_page.render_html(fleet_report())
     assert "Allow UDP 3478 outbound" in text
-    assert "loss 5.2% / 2%" in text and "jitter 45ms / 30ms" in text
+    assert "relay_quality loss 5.2% / 2%" in text and "relay_quality jitter 45ms / 30ms" in text
     assert "reservation above 33% of the link" in text
     assert "\u2191 2240 \u2193 3340" in text
     assert "dlegate.rtc.rollout --limit gw-a --tags EGR-002" in text
