@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: commit_confirm
 short_description: Keep a change that a dlegate.rtc module applied behind a rollback timer
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Modules of the collection that change the network (M(dlegate.rtc.nft_egress) with C(rollback_timeout))
     save the last confirmed state, start a timer that restores it, and return a C(rollback_token). This module

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: nft_dscp
 short_description: Mark the DLEGATE service's traffic with DSCP in a dedicated nftables table
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Manages one nftables table owned by the collection (family C(inet), default C(dlegate_qos)) whose base chain
     C(marking), at the postrouting hook with priority mangle (-150), sets the DSCP of the service's traffic, so that
