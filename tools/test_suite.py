@@ -8,7 +8,8 @@ Stages (all by default, in this order):
   sanity    ansible-test sanity on a clean copy of the collection
   lab       pytest proving the lab itself (tests/lab)
   molecule  every Molecule scenario of every role, against the lab
-  playbooks the site-onboarding playbook end to end: check-mode audit, onboarding, rerun
+  playbooks the playbooks end to end on labs of their own: site onboarding (check-mode audit,
+            onboarding, rerun) and the audit lifecycle (rollout, audits, drift, remove)
 """
 
 import argparse
