@@ -158,3 +158,14 @@ def dict_with_keys(value, field, allowed):
         raise FieldError(field, "must be a dict with the keys %s" % ", ".join(allowed))
     known_keys(value, field, allowed)
     return value
+
+
+def unique_names(items, field, what, reserved=()):
+    """Refuse a list item whose ``name`` an earlier item (or ``reserved``) already has."""
+    seen = set(reserved)
+    for index, item in enumerate(items):
+        if item["name"] in seen:
+            raise FieldError("%s[%d].name" % (field, index), "%r is used already; %s names must be unique%s"
+                             % (item["name"], what, " and not %s" % ", ".join(reserved) if reserved else ""))
+        seen.add(item["name"])
+    return items

@@ -72,12 +72,7 @@ def _rules(config, groups):
     value = config.get("rules") or []
     if not isinstance(value, list):
         raise FieldError("config.rules", "must be a list of dicts with name, protocol, ports and destinations")
-    rules = [_rule(raw, i, groups) for i, raw in enumerate(value)]
-    names = [rule["name"] for rule in rules]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            raise FieldError("config.rules[%d].name" % i, "%r is used by another rule; rule names must be unique" % name)
-    return rules
+    return check.unique_names([_rule(raw, i, groups) for i, raw in enumerate(value)], "config.rules", "rule")
 
 
 def _table(config):

@@ -104,12 +104,7 @@ def _classes(config, groups):
     if not isinstance(value, list):
         raise FieldError("config.classes", "must be a list of dicts with name, dscp and what to match")
     classes = [_class(raw, i, groups) for i, raw in enumerate(value)]
-    names = [item["name"] for item in classes]
-    for i, name in enumerate(names):
-        if name in names[:i] or name == CLEAR:
-            raise FieldError("config.classes[%d].name" % i, "%r is used already; class names must be unique and "
-                                                            "not %s" % (name, CLEAR))
-    return classes
+    return check.unique_names(classes, "config.classes", "class", reserved=(CLEAR,))
 
 
 def _config_field(config, key):
