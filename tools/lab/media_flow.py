@@ -12,7 +12,9 @@ packets (20 bytes of IP and 8 of UDP headers included), as a shaper does.
 Prints one JSON object: the flow's shape, and sent, received, loss_pct, rtt_ms
 (min/avg/max/p95) and jitter_ms as ``quality.summarize_train`` computes them
 (quality.py must sit next to this file: it is the collection's
-plugins/module_utils/common/quality.py). Exits 2 on its own errors.
+plugins/module_utils/common/quality.py). jitter_ms is RFC 3550's running estimate
+when the flow ends; jitter_max_ms is the highest it reached on the way. Exits 2 on
+its own errors.
 """
 
 import argparse
@@ -64,6 +66,16 @@ class Train:
 
     def samples(self):
         return [(sent, self.received.get(sequence)) for sequence, sent in enumerate(self.sent)]
+
+
+def jitter_max(samples):
+    """The highest value RFC 3550's running jitter estimate took over the train, in ms."""
+    arrivals = sorted(((sent, received) for sent, received in samples if received is not None),
+                      key=lambda pair: pair[1])
+    highest = 0.0
+    for end in range(2, len(arrivals) + 1):
+        highest = max(highest, quality.interarrival_jitter(arrivals[:end]))
+    return round(highest, 2)
 
 
 def now_ms():
@@ -135,7 +147,8 @@ def main(argv=None):
         return 2
     result = {"rate_kbps": args.rate_kbps, "interval_ms": args.interval_ms, "packets_per_frame": packets,
               "packet_bytes": size, "source_port": args.source_port}
-    result.update(quality.summarize_train(train.samples()))
+    samples = train.samples()
+    result.update(quality.summarize_train(samples), jitter_max_ms=jitter_max(samples))
     print(json.dumps(result, sort_keys=True))
     return 0
 

@@ -90,6 +90,16 @@ def test_the_train_counts_each_packet_once(load):
     assert second == 1
 
 
+def test_jitter_max_is_the_highest_running_estimate(load):
+    # Transit 10 ms, but 180 ms for packet 5, which arrives after packet 13: in arrival order the
+    # transit jumps by 170 ms and back, J = 170/16, then J += (170 - J)/16, and J decays afterwards.
+    samples = [(20.0 * n, 20.0 * n + (180 if n == 5 else 10)) for n in range(100)] + [(2000.0, None)]
+    first = 170 / 16.0
+    assert load.jitter_max(samples) == round(first + (170 - first) / 16.0, 2) == 20.59
+    assert load.quality.summarize_train(samples)["jitter_ms"] < 1.0
+    assert load.jitter_max([(0.0, 1.0)]) == 0.0 and load.jitter_max([]) == 0.0
+
+
 def test_a_clean_echo_loses_nothing_and_sees_the_rate(flow_dir):
     echo = Echo()
     echo.start()
@@ -100,7 +110,8 @@ def test_a_clean_echo_loses_nothing_and_sees_the_rate(flow_dir):
     assert result["sent"] == 100 and result["received"] == 100 and result["loss_pct"] == 0.0
     assert result["packets_per_frame"] == 2 and result["packet_bytes"] == 950
     assert {size for size, _port in echo.seen} == {950 - 28}
-    assert 0 <= result["rtt_ms"]["min"] <= result["rtt_ms"]["p95"] < 1000 and result["jitter_ms"] >= 0
+    assert 0 <= result["rtt_ms"]["min"] <= result["rtt_ms"]["p95"] < 1000
+    assert 0 <= result["jitter_ms"] <= result["jitter_max_ms"]
 
 
 def test_lost_echoes_are_loss(flow_dir):
