@@ -184,10 +184,10 @@ def normalize_profile(profile):
         "sessions": [normalize_session(raw, index) for index, raw in enumerate(sessions)],
         "rules": normalize_rules(profile),
         "headroom_pct": exact(check.amount(_or(profile.get("headroom_pct"), DEFAULT_HEADROOM_PCT), "headroom_pct",
-                                            maximum=MAX_HEADROOM_PCT)),
+                                           maximum=MAX_HEADROOM_PCT)),
         "links": {"upstream": _link(profile, "link_up_kbps"), "downstream": _link(profile, "link_down_kbps")},
         "max_share_pct": check.amount(_or(profile.get("max_share_pct"), DEFAULT_MAX_SHARE_PCT), "max_share_pct",
-                                       maximum=100, above_minimum=True),
+                                      maximum=100, above_minimum=True),
     }
 
 
