@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: tc_qos
 short_description: Shape an interface with an HTB tree that protects the DLEGATE service's real-time traffic
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Manages the egress queueing of one interface with C(tc) as an HTB tree of three classes below a root at
     O(config.link_kbps), set a little below the rate of the link behind it so that the queue forms here, where
