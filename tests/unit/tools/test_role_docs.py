@@ -37,10 +37,10 @@ PROSE_BEFORE = "# dlegate.rtc.demo\n\nWritten by hand, before the block.\n\n"
 PROSE_AFTER = "\n\n## Example\n\nWritten by hand, after the block: `demo_port: 8443`.\n"
 
 
-def make_role(root, specs=SPECS, readme=None):
+def make_role(root, specs=None, readme=None):
     meta = root / "roles" / "demo" / "meta"
     meta.mkdir(parents=True)
-    (meta / "argument_specs.yml").write_text(yaml.safe_dump(specs))
+    (meta / "argument_specs.yml").write_text(yaml.safe_dump(SPECS if specs is None else specs))
     if readme is not None:
         (root / "roles" / "demo" / "README.md").write_text(readme)
     return root / "roles" / "demo" / "README.md"
@@ -170,4 +170,3 @@ def test_broken_markers_fail_the_check_naming_the_file(tmp_path, capsys):
     make_role(tmp_path, readme=f"# Demo\n{role_docs.BEGIN}\n")
     assert role_docs.main(["--check"], root=tmp_path) == 1
     assert "roles/demo/README.md" in capsys.readouterr().out
-
