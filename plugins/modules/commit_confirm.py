@@ -11,8 +11,8 @@ module: commit_confirm
 short_description: Keep a change that a dlegate.rtc module applied behind a rollback timer
 version_added: 0.1.0
 description:
-  - Modules of the collection that change the network (M(dlegate.rtc.nft_egress) with C(rollback_timeout))
-    save the last confirmed state, start a timer that restores it, and return a C(rollback_token). This module
+  - Modules of the collection that change the network (M(dlegate.rtc.nft_egress), M(dlegate.rtc.nft_dscp) and
+    M(dlegate.rtc.tc_qos), with C(rollback_timeout)) save the last confirmed state, start a timer that restores it, and return a C(rollback_token). This module
     confirms that token, and only it, so that the change is kept.
   - Run it in a later task over a new connection. If the change cut the management path, this task cannot run
     and the host restores its previous state by itself.
@@ -24,7 +24,7 @@ author:
 options:
   token:
     description:
-      - The RV(dlegate.rtc.nft_egress#module:rollback_token) of the run whose change to keep.
+      - The C(rollback_token) returned by the run whose change to keep.
     type: str
     required: true
 attributes:
@@ -42,6 +42,8 @@ notes:
   - Needs root (C(become=true)), as the module that armed the rollback did.
 seealso:
   - module: dlegate.rtc.nft_egress
+  - module: dlegate.rtc.nft_dscp
+  - module: dlegate.rtc.tc_qos
 """
 
 EXAMPLES = r"""
