@@ -311,3 +311,13 @@ class RollbackStore(object):
         """Outcomes of restores that failed, newest last, for reporting."""
         pattern = os.path.join(glob.escape(self.run_dir), glob.escape(self.resource) + ".*.rollback.failed")
         return sorted(glob.glob(pattern))
+
+
+def rollback_fields(module, store):
+    """The rollback part of a module's result; warns when a rollback is overdue."""
+    status = store.status()
+    if status["overdue"]:
+        module.warn("the rollback of %s was due at %s and did not run: the unconfirmed change is still live; "
+                    "confirm token %s or run again" % (store.resource, status["deadline"], status["token"]))
+    return {"rollback_pending": status["pending"], "rollback_deadline": status["deadline"],
+            "rollback_overdue": status["overdue"]}

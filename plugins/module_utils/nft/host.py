@@ -47,15 +47,6 @@ def read_live(module, nft, table, parse):
     return out, parse_or_fail(module, parse, out)
 
 
-def rollback_fields(module, store):
-    status = store.status()
-    if status["overdue"]:
-        module.warn("the rollback of %s was due at %s and did not run: the unconfirmed change is still live; "
-                    "confirm token %s or run again" % (store.resource, status["deadline"], status["token"]))
-    return {"rollback_pending": status["pending"], "rollback_deadline": status["deadline"],
-            "rollback_overdue": status["overdue"]}
-
-
 def apply_table(module, nft, store, table, decision, rollback_timeout):
     """Apply the decision's one transaction, behind a proven rollback timer when asked; return its token.
 

@@ -19,14 +19,13 @@ from ansible_collections.dlegate.rtc.plugins.module_utils.common import dns
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.destinations import names_to_resolve
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.result import resource_result
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.rollback import RollbackError
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.rollback import RollbackError, rollback_fields
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.codec import FAMILY
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.host import (
     NFT,
     apply_table,
     parse_or_fail,
     read_live,
-    rollback_fields,
     rollback_store,
 )
 from ansible_collections.dlegate.rtc.plugins.module_utils.nft.table import (

@@ -16,9 +16,8 @@ import platform
 
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.errors import FieldError, ParseError
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.result import resource_result
-from ansible_collections.dlegate.rtc.plugins.module_utils.common.rollback import RollbackError, RollbackStore
+from ansible_collections.dlegate.rtc.plugins.module_utils.common.rollback import RollbackError, RollbackStore, rollback_fields
 from ansible_collections.dlegate.rtc.plugins.module_utils.common.runner import Command, Tool
-from ansible_collections.dlegate.rtc.plugins.module_utils.nft.host import rollback_fields
 from ansible_collections.dlegate.rtc.plugins.module_utils.tc import diff, model, parse, resource
 
 TC = Tool("tc", "apt-get install iproute2 / dnf install iproute-tc", {
